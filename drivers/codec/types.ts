@@ -10,6 +10,9 @@ export type RejectReason =
   | 'not_finite'      // NaN, Infinity
   | 'accel_range'     // |accel| component over 32 g
   | 'gyro_range'      // |gyro| component over 40 rad/s
+  | 'mag_range'       // |mag| component over a generous bound (raw-count magnetometers pass)
+  | 'temp_range'      // temperature outside what a sensor can report
+  | 'seq'             // seq not a uint32
   | 'timestamp'       // missing or implausible time
   | 'version';        // unknown binary frame version
 
