@@ -1,0 +1,82 @@
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Codec } from '../../drivers/codec/codec.js';
+import type { ReadingSink } from '../../drivers/driver.js';
+import type { Reading } from '../../drivers/reading.js';
+import type { DeviceRegistry } from '../device-registry.js';
+import { GymhubError } from '../errors.js';
+import { bearerMatches, FailedAuthLimiter } from './auth.js';
+import type { Health } from './schemas.js';
+import { healthRoutes } from './routes-health.js';
+import { readingRoutes } from './routes-readings.js';
+import { deviceRoutes } from './routes-devices.js';
+
+/** The store as the API sees it (the read side plus nothing more). */
+export interface ApiStore {
+  read(query: { deviceId?: string; from?: number; to?: number; limit: number; cursor?: string }): Promise<{ items: Reading[]; nextCursor: string | null }>;
+  latest(deviceId: string): Reading | undefined;
+  latestAll(): Reading[];
+}
+
+export interface ApiDeps {
+  log: Logger;
+  clock: Clock;
+  /** The current API token's SHA-256 digest (a function: `gymhub token` may rotate it). */
+  tokenHash: () => string;
+  store: ApiStore;
+  registry: DeviceRegistry;
+  codec: Codec;
+  sink: ReadingSink;
+  health: () => Health;
+  bodyLimitBytes: number;
+}
+
+export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
+
+/** Builds the LAN API without listening (fastify's buildApp pattern); tests use `app.inject()`. */
+export async function buildApp(deps: ApiDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof GymhubError) {
+      return reply.code(error.statusCode).send({ error: error.code, message: error.message, details: error.details });
+    }
+    const coded = error as FastifyError & { code?: string };
+    if (coded.code === 'store_full') return reply.code(507).send({ error: 'store_full', message: error.message });
+    if (error.validation) {
+      return reply.code(400).send({ error: 'validation', message: error.message, details: error.validation });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.code(status).send({ error: (coded.code ?? 'bad_request').toLowerCase(), message: error.message });
+    }
+    request.log.error({ err: error, url: request.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
+
+  const limiter = new FailedAuthLimiter(deps.clock);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/')) return;
+    if (limiter.blocked(request.ip)) {
+      return reply.code(429).send({ error: 'too_many_failed_auth', message: 'too many failed authentications; try again later' });
+    }
+    if (!bearerMatches(request.headers.authorization, deps.tokenHash())) {
+      limiter.recordFailure(request.ip);
+      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or invalid bearer token' });
+    }
+  });
+
+  await app.register(healthRoutes, { health: deps.health });
+  await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
+  await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
+  return app;
+}

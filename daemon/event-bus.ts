@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { DeviceInfo } from '../drivers/driver.js';
+import type { Reading, Transport } from '../drivers/reading.js';
+
+/** What flows through the hub once readings are stored. */
+export interface HubEvents {
+  /** Readings of one ingest call, already durable. */
+  readings: { transport: Transport; readings: Reading[] };
+  device: { deviceId: string; transport: Transport; info: DeviceInfo };
+}
+
+type Listener<K extends keyof HubEvents> = (event: HubEvents[K]) => void;
+
+interface Registration {
+  owner: string;
+  event: keyof HubEvents;
+  listener: (event: never) => void;
+}
+
+/**
+ * A typed event bus in the manner of zigbee2mqtt's: each listener has an owner and is removed with
+ * `removeListeners(owner)`; a listener that throws is logged and cannot break the bus or the emitter.
+ */
+export class EventBus {
+  private registrations: Registration[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  on<K extends keyof HubEvents>(event: K, owner: string, listener: Listener<K>): void {
+    this.registrations.push({ owner, event, listener: listener as (event: never) => void });
+  }
+
+  emit<K extends keyof HubEvents>(event: K, payload: HubEvents[K]): void {
+    for (const registration of this.registrations) {
+      if (registration.event !== event) continue;
+      try {
+        (registration.listener as Listener<K>)(payload);
+      } catch (err) {
+        this.log.error({ err, event, owner: registration.owner }, 'event listener failed');
+      }
+    }
+  }
+
+  removeListeners(owner: string): void {
+    this.registrations = this.registrations.filter((r) => r.owner !== owner);
+  }
+}

@@ -1,0 +1,187 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { Codec } from '../drivers/codec/codec.js';
+import type { Driver, DriverDeps, DriverStatus } from '../drivers/driver.js';
+import { buildApp, type App } from './api/app.js';
+import { generateToken, hashToken } from './api/auth.js';
+import type { Health } from './api/schemas.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { DeviceRegistry } from './device-registry.js';
+import { EventBus } from './event-bus.js';
+import { IngestPipeline } from './pipeline.js';
+import { openState, type HubState } from './state.js';
+import { ReadingStore } from './store/reading-store.js';
+import { VERSION } from './version.js';
+import { createDrivers, type DriverSet } from './drivers.js';
+
+export interface HubOptions {
+  config: Readonly<Config>;
+  log: Logger;
+  clock: Clock;
+}
+
+export interface Hub {
+  readonly app: App;
+  readonly hubId: string;
+  /** The API's address once listening (port 0 in the config picks a free one). */
+  readonly address: { host: string; port: number };
+  health(): Health;
+  /** One-line summary for systemd's STATUS=. */
+  statusLine(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one composition root (STYLE rule 2): builds store, codec, drivers, pipeline and API once, starts them in
+ * order, and stops them in reverse, each step on its own so one failure does not skip the rest.
+ */
+export async function startHub({ config, log, clock }: HubOptions): Promise<Hub> {
+  const startedAt = clock.now();
+  const dataDir = resolve(config.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o750 });
+  const stops: Array<{ name: string; stop: () => Promise<void> }> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) {
+      try {
+        await step.stop();
+      } catch (err) {
+        log.error({ err, component: step.name }, 'stop failed');
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const state = await openState(dataDir);
+    const tokenHash = await resolveApiToken(config, state, dataDir, log);
+
+    const store = new ReadingStore({
+      dir: join(dataDir, 'db'),
+      log: log.child({ component: 'store' }),
+      clock,
+      maxBytes: config.storage.maxBytes,
+      hardMaxBytes: config.storage.hardMaxBytes,
+    });
+    await store.open();
+    stops.push({ name: 'store', stop: () => store.close() });
+
+    const bus = new EventBus(log.child({ component: 'bus' }));
+    const codec = new Codec({ clock, log: log.child({ component: 'codec' }) });
+    const registry = new DeviceRegistry(clock, (id) => codec.deviceCounters(id), (id) => state.isPaired(id));
+    for (const reading of store.latestAll()) registry.seed(reading.deviceId, reading.ts);
+    const pipeline = new IngestPipeline(store, registry, bus);
+
+    const driverDeps: Omit<DriverDeps, 'log'> = {
+      codec,
+      sink: pipeline,
+      clock,
+      onDeviceInfo: (deviceId, transport, info) => {
+        registry.recordInfo(deviceId, transport, info);
+        bus.emit('device', { deviceId, transport, info });
+      },
+    };
+    const drivers: DriverSet = createDrivers({ config, state, deps: driverDeps, log, hubId: state.hubId });
+
+    const health = (): Health => buildHealth({ startedAt, clock, hubId: state.hubId, store, drivers, config });
+    const app = await buildApp({
+      log: log.child({ component: 'api' }),
+      clock,
+      tokenHash,
+      store,
+      registry,
+      codec,
+      sink: pipeline,
+      health,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+    });
+    await app.listen({ host: config.http.host, port: config.http.port });
+    stops.push({ name: 'api', stop: () => app.close() });
+    const addressInfo = app.server.address();
+    const address = typeof addressInfo === 'object' && addressInfo ? { host: addressInfo.address, port: addressInfo.port } : { host: config.http.host, port: config.http.port };
+
+    for (const driver of drivers.all) {
+      await driver.start();
+      stops.push({ name: driver.transport, stop: () => driver.stop() });
+    }
+    log.info({ hubId: state.hubId, version: VERSION, api: address, dataDir }, 'gymhub ready');
+
+    return {
+      app,
+      hubId: state.hubId,
+      address,
+      health,
+      statusLine: () => {
+        const stats = store.stats();
+        const devices = registry.list().filter((d) => d.rate > 0).length;
+        const rate = registry.list().reduce((sum, d) => sum + d.rate, 0);
+        return `${devices} devices streaming, ${Math.round(rate)} readings/s, ${stats.pendingReadings} readings pending`;
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+
+/**
+ * GYMHUB_API_TOKEN / api.token wins; else the stored hash; else a fresh token, whose plain text is written once to
+ * <dataDir>/api-token (mode 0600) for the installer to read: it never goes to the log.
+ */
+async function resolveApiToken(config: Readonly<Config>, state: HubState, dataDir: string, log: Logger): Promise<() => string> {
+  if (config.api.token) {
+    const hash = hashToken(config.api.token);
+    if (state.tokenHash() !== hash) await state.setTokenHash(hash);
+  } else if (!state.tokenHash()) {
+    const token = generateToken();
+    const file = join(dataDir, 'api-token');
+    await writeFile(file, `${token}\n`, { mode: 0o600 });
+    await state.setTokenHash(hashToken(token));
+    log.warn({ file }, 'generated an API token; read it from this file (it is not logged) and keep it safe');
+  }
+  return () => state.tokenHash()!;
+}
+
+interface HealthInputs {
+  startedAt: number;
+  clock: Clock;
+  hubId: string;
+  store: ReadingStore;
+  drivers: DriverSet;
+  config: Readonly<Config>;
+}
+
+const UNHEALTHY_DRIVER_STATES = new Set(['error', 'connecting']);
+
+function buildHealth({ startedAt, clock, hubId, store, drivers, config }: HealthInputs): Health {
+  const stats = store.stats();
+  const storeComponent = {
+    state: stats.overHardLimit ? 'full' : 'ok',
+    detail: stats.overHardLimit ? 'storage.hardMaxBytes reached: ingestion is refused until space is freed' : undefined,
+    bytes: stats.bytes,
+    readings: stats.readings,
+    pendingReadings: stats.pendingReadings,
+  };
+  const driverComponent = (driver: Driver | undefined, offDetail: string): DriverStatus => (driver ? driver.status() : { state: 'off', detail: offDetail });
+  const components = {
+    store: storeComponent,
+    mqtt: driverComponent(drivers.mqtt, 'GYMHUB_MQTT_URL=off'),
+    serial: driverComponent(drivers.serial, 'GYMHUB_SERIAL=off'),
+    ble: driverComponent(drivers.ble, 'GYMHUB_BLE=off'),
+    sync: config.sync.postgresUrl
+      ? { state: 'unavailable', detail: 'cloud sync is not implemented in this version' }
+      : { state: 'off', detail: 'sync.postgresUrl (GYMHUB_PG_URL) is not set' },
+    model: { state: 'off', detail: 'exercise recognition is not part of this version' },
+  };
+  const degraded = stats.overHardLimit || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
+  return {
+    status: degraded ? 'degraded' : 'ok',
+    version: VERSION,
+    hubId,
+    uptimeS: Math.round((clock.now() - startedAt) / 1000),
+    components,
+  } as Health;
+}

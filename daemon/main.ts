@@ -1,0 +1,75 @@
+/**
+ * The entry point, and the only module that touches `process`: arguments, signals, exit codes.
+ * Exit codes: 0 ok, 1 failure, 2 bad configuration or usage.
+ */
+import { ConfigError } from './errors.js';
+import { UsageError, type CliIo } from './cli/args.js';
+import { startDaemon } from './cli/run-command.js';
+import { runCommand, USAGE } from './cli/commands.js';
+
+/** SIGTERM must end in an exit within systemd's patience; past this the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+const io: CliIo = { argv: process.argv.slice(2), env: process.env, stdout: process.stdout, stderr: process.stderr };
+
+async function main(): Promise<number> {
+  const [command = 'help', ...rest] = io.argv;
+  if (command !== 'run') return runCommand(command, { ...io, argv: rest });
+
+  const daemon = await startDaemon({ ...io, argv: rest });
+  if (daemon === 'help') return 0;
+  const { hub, log } = daemon;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.info({ signal }, 'already stopping; signal ignored');
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      const deadline = setTimeout(() => {
+        log.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting');
+        log.flush();
+        resolve(1);
+      }, SHUTDOWN_DEADLINE_MS);
+      deadline.unref();
+      hub.stop().then(
+        () => {
+          clearTimeout(deadline);
+          log.info('stopped');
+          log.flush();
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'stop failed');
+          log.flush();
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // Anything still holding the loop (a native handle) must not keep a stopped daemon alive.
+    setTimeout(() => process.exit(code), 500).unref();
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gymhub: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof UsageError) {
+      process.stderr.write(`gymhub: ${err.message}\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`gymhub: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    }
+    setTimeout(() => process.exit(process.exitCode), 500).unref();
+  },
+);
