@@ -105,7 +105,8 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       await driver.start();
       stops.push({ name: driver.transport, stop: () => driver.stop() });
     }
-    log.info({ hubId: state.hubId, version: VERSION, api: address, dataDir }, 'gymhub ready');
+    const mqttStatus = drivers.mqtt?.status();
+    log.info({ hubId: state.hubId, version: VERSION, api: address, mqtt: mqttStatus && { state: mqttStatus.state, port: mqttStatus.port }, dataDir }, 'gymhub ready');
 
     return {
       app,
@@ -158,9 +159,12 @@ const UNHEALTHY_DRIVER_STATES = new Set(['error', 'connecting']);
 
 function buildHealth({ startedAt, clock, hubId, store, drivers, config }: HealthInputs): Health {
   const stats = store.stats();
+  const unusable = !stats.open || stats.writeError !== null;
   const storeComponent = {
-    state: stats.overHardLimit ? 'full' : 'ok',
-    detail: stats.overHardLimit ? 'storage.hardMaxBytes reached: ingestion is refused until space is freed' : undefined,
+    state: unusable ? 'error' : stats.overHardLimit ? 'full' : 'ok',
+    detail: unusable
+      ? `store unusable: ${stats.writeError ?? 'closed'}`
+      : stats.overHardLimit ? 'storage.hardMaxBytes reached: ingestion is refused until space is freed' : undefined,
     bytes: stats.bytes,
     readings: stats.readings,
     pendingReadings: stats.pendingReadings,
@@ -176,7 +180,7 @@ function buildHealth({ startedAt, clock, hubId, store, drivers, config }: Health
       : { state: 'off', detail: 'sync.postgresUrl (GYMHUB_PG_URL) is not set' },
     model: { state: 'off', detail: 'exercise recognition is not part of this version' },
   };
-  const degraded = stats.overHardLimit || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
+  const degraded = unusable || stats.overHardLimit || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
   return {
     status: degraded ? 'degraded' : 'ok',
     version: VERSION,
