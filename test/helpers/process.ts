@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const GYMHUB_BIN = `${REPO_ROOT}bin/gymhub.js`;
+/** Tests always run the TypeScript sources (a dist/ left by `npm run build` could be stale). */
+export const GYMHUB_MAIN = `${REPO_ROOT}daemon/main.ts`;
 
 /** The shared recordings: ../shared/data/barbell-imu beside the repo, or GYMHUB_SHARED_DATA. */
 export const SHARED_DATA = process.env.GYMHUB_SHARED_DATA ?? fileURLToPath(new URL('../../../shared/data/barbell-imu/', import.meta.url));
@@ -21,7 +22,7 @@ export function runGymhub(args: string[], env: Record<string, string | undefined
 }
 
 export function spawnGymhub(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
-  return spawn(process.execPath, [GYMHUB_BIN, ...args], {
+  return spawn(process.execPath, ['--import', 'tsx', GYMHUB_MAIN, ...args], {
     cwd: REPO_ROOT,
     env: { ...cleanEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
