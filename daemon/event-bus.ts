@@ -1,12 +1,19 @@
 import type { Logger } from 'pino';
 import type { DeviceInfo } from '../drivers/driver.js';
 import type { Reading, Transport } from '../drivers/reading.js';
+import type { Prediction, Session } from './sessions/types.js';
 
 /** What flows through the hub once readings are stored. */
 export interface HubEvents {
   /** Readings of one ingest call, already durable. */
   readings: { transport: Transport; readings: Reading[] };
   device: { deviceId: string; transport: Transport; info: DeviceInfo };
+  /** A session started, changed (label, notes, live reps or predicted label) or ended, or was deleted. */
+  session: { type: 'started' | 'updated' | 'ended' | 'deleted'; session: Session };
+  /** A window of a device was classified. */
+  prediction: Prediction;
+  /** A device's live rep count moved (within its active session when it has one). */
+  reps: { deviceId: string; sessionId?: string; reps: number; ts: number };
 }
 
 type Listener<K extends keyof HubEvents> = (event: HubEvents[K]) => void;

@@ -1,7 +1,7 @@
 import type { TrainOptions } from './train.js';
 
 /**
- * How the bundled model is trained (npm run train) and how cross-validate.ts evaluates that recipe.
+ * How the bundled model is trained (npm run train) and how scripts/cross-validate.ts evaluates that recipe.
  * Seeded: the same data give the same bytes.
  */
 export const BUNDLED_TRAIN_OPTIONS: TrainOptions & { forest: NonNullable<TrainOptions['forest']> } = {

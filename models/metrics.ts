@@ -1,4 +1,4 @@
-/** Classification and rep-count scores, shared by evaluate.ts and cross-validate.ts. */
+/** Classification and rep-count scores, shared by evaluate.ts and scripts/cross-validate.ts. */
 export interface ClassScore {
   precision: number;
   recall: number;

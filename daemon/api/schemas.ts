@@ -78,4 +78,11 @@ export const IngestResultSchema = Type.Object({
 });
 
 export type ReadingBody = Static<typeof ReadingSchema>;
-export type Health = Static<typeof HealthSchema>;
+export interface ComponentStatus {
+  state: string;
+  detail?: string;
+  [key: string]: unknown;
+}
+export type Health = Omit<Static<typeof HealthSchema>, 'components'> & {
+  components: Record<'store' | 'mqtt' | 'serial' | 'ble' | 'sync' | 'model', ComponentStatus>;
+};

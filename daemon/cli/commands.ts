@@ -1,3 +1,5 @@
+import { EVALUATE_USAGE, runEvaluate } from '../../models/cli-evaluate.js';
+import { runTrain, TRAIN_USAGE } from '../../models/cli-train.js';
 import { VERSION } from '../version.js';
 import { UsageError, type CliIo } from './args.js';
 import { REPLAY_HELP, replayCommand } from './replay-command.js';
@@ -8,6 +10,8 @@ export const USAGE = `Usage: gymhub <command> [options]
 Commands:
   run        run the hub daemon (what systemd starts)
   replay     stream a real recording to a hub over MQTT, serial or HTTP, as a device would
+  train      train the exercise model on recordings (npm run train rebuilds the bundled one)
+  evaluate   accuracy, macro-F1, confusion matrix and rep-count error of a model on recordings
   version    print the version
 
 gymhub <command> --help describes each command.
@@ -20,6 +24,8 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   replay: { help: REPLAY_HELP, run: replayCommand },
+  train: { help: TRAIN_USAGE, run: (io) => runTrain(io.argv, io.stdout, { env: io.env, err: io.stderr }) },
+  evaluate: { help: EVALUATE_USAGE, run: (io) => runEvaluate(io.argv, io.stdout, { env: io.env, err: io.stderr }) },
   version: { help: 'Usage: gymhub version\n\nPrints the version.\n', run: async (io) => { io.stdout.write(`${VERSION}\n`); return 0; } },
 };
 

@@ -8,7 +8,7 @@
  * gravity: g = the window's mean acceleration (up, as the accelerometer measures it), "vertical" = along g,
  * "horizontal" = the plane orthogonal to g, H1/H2 = the principal directions of motion within that plane.
  * These do not change when the sensor is rotated (tested). The sensor-frame group is kept for comparison
- * (cross-validate.ts shows what it costs on new lifters) and is not used by the trainer by default.
+ * (scripts/cross-validate.ts shows what it costs on new lifters) and is not used by the trainer by default.
  */
 export const FEATURE_VERSION = 1;
 

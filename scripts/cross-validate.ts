@@ -1,11 +1,11 @@
 /**
- * Script: `node --import tsx models/cross-validate.ts [--data DIR] [--compare]` prints the
+ * Script: `node --import tsx scripts/cross-validate.ts [--data DIR] [--compare]` prints the
  * leave-one-lifter-out results table (markdown) for the bundled model's recipe. --compare adds the same
  * recipe with the sensor-frame (orientation-dependent) features, and the held-out choice of rep settings.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUNDLED_TRAIN_OPTIONS } from './bundled-options.js';
+import { BUNDLED_TRAIN_OPTIONS } from '../models/bundled-options.js';
 import {
   crossValidate,
   crossValidateBySetNumber,
@@ -14,9 +14,9 @@ import {
   formatRecallPerLifter,
   formatWindowsPerLifter,
   mergedScores,
-} from './cross-validation.js';
-import { defaultDataDir } from './data-dir.js';
-import { loadRecordings } from './dataset.js';
+} from '../models/cross-validation.js';
+import { defaultDataDir } from '../models/data-dir.js';
+import { loadRecordings } from '../models/dataset.js';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
