@@ -6,9 +6,13 @@ import { ConfigError } from './errors.js';
 import { UsageError, type CliIo } from './cli/args.js';
 import { startDaemon } from './cli/run-command.js';
 import { runCommand, USAGE } from './cli/commands.js';
+import { systemClock } from './clock.js';
+import { SystemdNotifier } from './systemd/notify.js';
 
 /** SIGTERM must end in an exit within systemd's patience; past this the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
+/** How often `systemctl status gymhub` gets a fresh STATUS= line. */
+const SYSTEMD_STATUS_INTERVAL_MS = 10_000;
 
 const io: CliIo = { argv: process.argv.slice(2), env: process.env, stdout: process.stdout, stderr: process.stderr };
 
@@ -19,6 +23,13 @@ async function main(): Promise<number> {
   const daemon = await startDaemon({ ...io, argv: rest });
   if (daemon === 'help') return 0;
   const { hub, log } = daemon;
+  // Under systemd (Type=notify): READY=1 now that the store is open, drivers run and the API listens; watchdog
+  // pings from this event loop; STATUS= every few seconds. Outside systemd all of it is a no-op.
+  const notifier = new SystemdNotifier({ env: process.env, pid: process.pid, log: log.child({ component: 'systemd' }) });
+  notifier.startWatchdog(systemClock);
+  void notifier.ready(hub.statusLine());
+  const statusTimer = setInterval(() => void notifier.status(hub.statusLine()), SYSTEMD_STATUS_INTERVAL_MS);
+  statusTimer.unref();
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -28,6 +39,8 @@ async function main(): Promise<number> {
       }
       stopping = true;
       log.info({ signal }, 'stopping');
+      clearInterval(statusTimer);
+      void notifier.stopping('flushing buffered readings and closing the store');
       const deadline = setTimeout(() => {
         log.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown took too long; exiting');
         log.flush();
@@ -35,8 +48,9 @@ async function main(): Promise<number> {
       }, SHUTDOWN_DEADLINE_MS);
       deadline.unref();
       hub.stop().then(
-        () => {
+        async () => {
           clearTimeout(deadline);
+          await notifier.stop();
           log.info('stopped');
           log.flush();
           resolve(0);

@@ -22,7 +22,10 @@ export async function startDaemonProcess(args: string[], env: Record<string, str
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = once(child, 'exit');
   const ready = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon not ready within ${READY_TIMEOUT_MS} ms\n${stderr}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`daemon not ready within ${READY_TIMEOUT_MS} ms\n${stderr}`));
+    }, READY_TIMEOUT_MS);
     createInterface({ input: child.stdout! }).on('line', (text) => {
       let line: Record<string, unknown>;
       try {
