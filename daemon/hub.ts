@@ -25,6 +25,8 @@ export interface HubOptions {
 export interface Hub {
   readonly app: App;
   readonly hubId: string;
+  /** Stored readings, predictions, reps, sessions and device events, for in-process listeners (demo, tests). */
+  readonly bus: EventBus;
   /** The API's address once listening (port 0 in the config picks a free one). */
   readonly address: { host: string; port: number };
   health(): Health;
@@ -111,6 +113,7 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
     return {
       app,
       hubId: state.hubId,
+      bus,
       address,
       health,
       statusLine: () => {
