@@ -10,6 +10,8 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { DeviceRegistry } from './device-registry.js';
 import { EventBus } from './event-bus.js';
+import { hubMetrics } from './hub-metrics.js';
+import { EventLoopLag } from './metrics.js';
 import { IngestPipeline } from './pipeline.js';
 import { openState, type HubState } from './state.js';
 import { ReadingStore } from './store/reading-store.js';
@@ -87,6 +89,9 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
     const drivers: DriverSet = createDrivers({ config, state, deps: driverDeps, log, hubId: state.hubId });
 
     const health = (): Health => buildHealth({ startedAt, clock, hubId: state.hubId, store, drivers, config });
+    const lag = new EventLoopLag();
+    lag.start();
+    stops.push({ name: 'event-loop-lag', stop: async () => lag.stop() });
     const app = await buildApp({
       log: log.child({ component: 'api' }),
       clock,
@@ -97,6 +102,8 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       sink: pipeline,
       health,
       bodyLimitBytes: config.http.bodyLimitBytes,
+      version: VERSION,
+      metrics: () => hubMetrics({ codec, pipeline, store, registry, lag }),
     });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.push({ name: 'api', stop: () => app.close() });

@@ -1,5 +1,7 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Codec } from '../../drivers/codec/codec.js';
@@ -12,6 +14,7 @@ import type { Health } from './schemas.js';
 import { healthRoutes } from './routes-health.js';
 import { readingRoutes } from './routes-readings.js';
 import { deviceRoutes } from './routes-devices.js';
+import { metricsRoutes } from './routes-metrics.js';
 
 /** The store as the API sees it (the read side plus nothing more). */
 export interface ApiStore {
@@ -31,6 +34,9 @@ export interface ApiDeps {
   sink: ReadingSink;
   health: () => Health;
   bodyLimitBytes: number;
+  version: string;
+  /** The Prometheus text for /metrics. */
+  metrics: () => string;
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -75,7 +81,18 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     }
   });
 
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'gymhub LAN API', version: deps.version, description: 'The hub API the gym app builds on (SPEC section 8).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
   await app.register(healthRoutes, { health: deps.health });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
   await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
   return app;
