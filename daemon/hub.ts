@@ -8,6 +8,7 @@ import { generateToken, hashToken } from './api/auth.js';
 import type { Health } from './api/schemas.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
+import { DeviceAdmin } from './device-admin.js';
 import { DeviceRegistry } from './device-registry.js';
 import { EventBus } from './event-bus.js';
 import { hubMetrics } from './hub-metrics.js';
@@ -104,6 +105,8 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       bodyLimitBytes: config.http.bodyLimitBytes,
       version: VERSION,
       metrics: () => hubMetrics({ codec, pipeline, store, registry, lag }),
+      devices: new DeviceAdmin(state, drivers, registry, codec, () => undefined),
+      discoveredBle: () => drivers.ble?.discovered() ?? [],
     });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.push({ name: 'api', stop: () => app.close() });

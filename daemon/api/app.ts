@@ -13,7 +13,9 @@ import { bearerMatches, FailedAuthLimiter } from './auth.js';
 import type { Health } from './schemas.js';
 import { healthRoutes } from './routes-health.js';
 import { readingRoutes } from './routes-readings.js';
-import { deviceRoutes } from './routes-devices.js';
+import { deviceAdminRoutes, deviceRoutes } from './routes-devices.js';
+import type { DeviceAdmin } from '../device-admin.js';
+import type { DiscoveredBleDevice } from '../../drivers/ble/ble-events.js';
 import { metricsRoutes } from './routes-metrics.js';
 
 /** The store as the API sees it (the read side plus nothing more). */
@@ -37,6 +39,8 @@ export interface ApiDeps {
   version: string;
   /** The Prometheus text for /metrics. */
   metrics: () => string;
+  devices: DeviceAdmin;
+  discoveredBle: () => DiscoveredBleDevice[];
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -95,5 +99,6 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
   await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
+  await app.register(deviceAdminRoutes, { prefix: '/api/v1', admin: deps.devices, discovered: deps.discoveredBle });
   return app;
 }
