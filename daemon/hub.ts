@@ -107,6 +107,7 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       metrics: () => hubMetrics({ codec, pipeline, store, registry, lag }),
       devices: new DeviceAdmin(state, drivers, registry, codec, () => undefined),
       discoveredBle: () => drivers.ble?.discovered() ?? [],
+      bus,
     });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.push({ name: 'api', stop: () => app.close() });

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Codec } from '../../drivers/codec/codec.js';
@@ -17,6 +18,8 @@ import { deviceAdminRoutes, deviceRoutes } from './routes-devices.js';
 import type { DeviceAdmin } from '../device-admin.js';
 import type { DiscoveredBleDevice } from '../../drivers/ble/ble-events.js';
 import { metricsRoutes } from './routes-metrics.js';
+import { streamRoutes } from './routes-stream.js';
+import type { EventBus } from '../event-bus.js';
 
 /** The store as the API sees it (the read side plus nothing more). */
 export interface ApiStore {
@@ -40,6 +43,7 @@ export interface ApiDeps {
   /** The Prometheus text for /metrics. */
   metrics: () => string;
   devices: DeviceAdmin;
+  bus: EventBus;
   discoveredBle: () => DiscoveredBleDevice[];
 }
 
@@ -79,7 +83,9 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     if (limiter.blocked(request.ip)) {
       return reply.code(429).send({ error: 'too_many_failed_auth', message: 'too many failed authentications; try again later' });
     }
-    if (!bearerMatches(request.headers.authorization, deps.tokenHash())) {
+    const queryToken = (request.query as { token?: unknown } | undefined)?.token;
+    const header = request.headers.authorization ?? (typeof queryToken === 'string' && request.routeOptions.url === '/api/v1/stream' ? `Bearer ${queryToken}` : undefined);
+    if (!bearerMatches(header, deps.tokenHash())) {
       limiter.recordFailure(request.ip);
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or invalid bearer token' });
     }
@@ -94,11 +100,13 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   await app.register(healthRoutes, { health: deps.health });
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
   await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
+  await app.register(streamRoutes, { prefix: '/api/v1', bus: deps.bus });
   await app.register(deviceAdminRoutes, { prefix: '/api/v1', admin: deps.devices, discovered: deps.discoveredBle });
   return app;
 }
