@@ -11,6 +11,7 @@ export const ConfigSchema = Type.Object(
         host: Type.String({ minLength: 1, default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+        failedAuthPerMinute: Type.Integer({ minimum: 1, maximum: 100_000, default: 20, description: 'failed authentications from one address per minute before it gets 429s' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -48,6 +49,23 @@ export const ConfigSchema = Type.Object(
       {
         maxBytes: Type.Integer({ minimum: 1024 * 1024, default: 2 * GIB }),
         hardMaxBytes: Type.Optional(Type.Integer({ minimum: 1024 * 1024 })),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    recognition: Type.Object(
+      {
+        overlap: Type.Optional(Type.Number({ minimum: 0, maximum: 0.9, description: "live window overlap; the model's (0.5) when unset" })),
+        predictionRetentionDays: Type.Number({ minimum: 0.01, maximum: 3650, default: 7 }),
+        trainInWorker: Type.Boolean({ default: true }),
+        maxTrainWindows: Type.Integer({ minimum: 100, maximum: 1_000_000, default: 20_000, description: 'bounds on-hub training memory (~4 KB a window); about 5000 on a Pi Zero' }),
+        predictBodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    sessions: Type.Object(
+      {
+        auto: Type.Boolean({ default: false, description: 'open a session when a device starts moving and end it after autoStillS of stillness' }),
+        autoStillS: Type.Integer({ minimum: 5, maximum: 3600, default: 30 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -15,6 +15,12 @@ import { hubMetrics } from './hub-metrics.js';
 import { EventLoopLag } from './metrics.js';
 import { IngestPipeline } from './pipeline.js';
 import { openState, type HubState } from './state.js';
+import { AutoSessions } from './sessions/auto-sessions.js';
+import { PredictionStore } from './recognition/prediction-store.js';
+import { RecognitionService, type ModelStatus } from './recognition/recognition-service.js';
+import { loadBundledModel } from '../models/load-model.js';
+import { ModelRegistry } from '../models/registry.js';
+import { SessionService } from './sessions/session-service.js';
 import { ReadingStore } from './store/reading-store.js';
 import { VERSION } from './version.js';
 import { createDrivers, type DriverSet } from './drivers.js';
@@ -62,17 +68,55 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
     const state = await openState(dataDir);
     const tokenHash = await resolveApiToken(config, state, dataDir, log);
 
+    const bus = new EventBus(log.child({ component: 'bus' }));
+    // Sessions validate candidates against the active model's classes; recognition needs sessions: the closure
+    // above breaks the cycle.
+    let recognition: RecognitionService | undefined;
+    const sessions = new SessionService({
+      dir: join(dataDir, 'sessions'),
+      log: log.child({ component: 'sessions' }),
+      clock,
+      bus,
+      knownClasses: () => recognition?.classes() ?? [],
+      devices: state,
+    });
     const store = new ReadingStore({
       dir: join(dataDir, 'db'),
       log: log.child({ component: 'store' }),
       clock,
       maxBytes: config.storage.maxBytes,
       hardMaxBytes: config.storage.hardMaxBytes,
+      retention: sessions.retentionPolicy,
     });
     await store.open();
     stops.push({ name: 'store', stop: () => store.close() });
+    await sessions.open();
+    stops.push({ name: 'sessions', stop: () => sessions.close() });
 
-    const bus = new EventBus(log.child({ component: 'bus' }));
+    const predictions = new PredictionStore({
+      dir: join(dataDir, 'predictions'),
+      log: log.child({ component: 'predictions' }),
+      clock,
+      retentionMs: config.recognition.predictionRetentionDays * 86_400_000,
+    });
+    await predictions.open();
+    stops.push({ name: 'predictions', stop: () => predictions.close() });
+    const models = new ModelRegistry({ dataDir, loadBundled: loadBundledModel, now: () => clock.now() });
+    const liveRecognition = new RecognitionService({
+      bus,
+      sessions,
+      registry: models,
+      predictions,
+      readings: store,
+      log: log.child({ component: 'recognition' }),
+      clock,
+      overlap: config.recognition.overlap,
+      training: { useWorker: config.recognition.trainInWorker, maxTrainWindows: config.recognition.maxTrainWindows },
+    });
+    recognition = liveRecognition;
+    await liveRecognition.start();
+    stops.push({ name: 'recognition', stop: () => liveRecognition.stop() });
+
     const codec = new Codec({ clock, log: log.child({ component: 'codec' }) });
     const registry = new DeviceRegistry(clock, (id) => codec.deviceCounters(id), (id) => state.isPaired(id));
     for (const reading of store.latestAll()) registry.seed(reading.deviceId, reading.ts);
@@ -89,7 +133,7 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
     };
     const drivers: DriverSet = createDrivers({ config, state, deps: driverDeps, log, hubId: state.hubId });
 
-    const health = (): Health => buildHealth({ startedAt, clock, hubId: state.hubId, store, drivers, config });
+    const health = (): Health => buildHealth({ startedAt, clock, hubId: state.hubId, store, drivers, config, model: liveRecognition.status() });
     const lag = new EventLoopLag();
     lag.start();
     stops.push({ name: 'event-loop-lag', stop: async () => lag.stop() });
@@ -103,17 +147,33 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       sink: pipeline,
       health,
       bodyLimitBytes: config.http.bodyLimitBytes,
+      failedAuthPerMinute: config.http.failedAuthPerMinute,
       version: VERSION,
       metrics: () => hubMetrics({ codec, pipeline, store, registry, lag }),
-      devices: new DeviceAdmin(state, drivers, registry, codec, () => undefined),
+      devices: new DeviceAdmin(state, drivers, registry, codec, () => [...liveRecognition.classes()]),
       discoveredBle: () => drivers.ble?.discovered() ?? [],
       bus,
+      sessions,
+      recognition: liveRecognition,
+      predictBodyLimitBytes: config.recognition.predictBodyLimitBytes,
     });
     await app.listen({ host: config.http.host, port: config.http.port });
-    stops.push({ name: 'api', stop: () => app.close() });
+    stops.push({
+      name: 'api',
+      // Fastify's close waits for requests in flight, and a training request can run for minutes.
+      stop: async () => {
+        await liveRecognition.cancelTraining();
+        await app.close();
+      },
+    });
     const addressInfo = app.server.address();
     const address = typeof addressInfo === 'object' && addressInfo ? { host: addressInfo.address, port: addressInfo.port } : { host: config.http.host, port: config.http.port };
 
+    if (config.sessions.auto) {
+      const auto = new AutoSessions({ sessions, bus, clock, log: log.child({ component: 'auto-sessions' }), stillS: config.sessions.autoStillS });
+      auto.start();
+      stops.push({ name: 'auto-sessions', stop: async () => auto.stop() });
+    }
     for (const driver of drivers.all) {
       await driver.start();
       stops.push({ name: driver.transport, stop: () => driver.stop() });
@@ -161,6 +221,7 @@ async function resolveApiToken(config: Readonly<Config>, state: HubState, dataDi
 }
 
 interface HealthInputs {
+  model: ModelStatus;
   startedAt: number;
   clock: Clock;
   hubId: string;
@@ -171,7 +232,7 @@ interface HealthInputs {
 
 const UNHEALTHY_DRIVER_STATES = new Set(['error', 'connecting']);
 
-function buildHealth({ startedAt, clock, hubId, store, drivers, config }: HealthInputs): Health {
+function buildHealth({ startedAt, clock, hubId, store, drivers, config, model }: HealthInputs): Health {
   const stats = store.stats();
   const unusable = !stats.open || stats.writeError !== null;
   const storeComponent = {
@@ -192,9 +253,9 @@ function buildHealth({ startedAt, clock, hubId, store, drivers, config }: Health
     sync: config.sync.postgresUrl
       ? { state: 'unavailable', detail: 'cloud sync is not implemented in this version' }
       : { state: 'off', detail: 'sync.postgresUrl (GYMHUB_PG_URL) is not set' },
-    model: { state: 'off', detail: 'exercise recognition is not part of this version' },
+    model,
   };
-  const degraded = unusable || stats.overHardLimit || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
+  const degraded = unusable || stats.overHardLimit || model.state !== 'ok' || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
   return {
     status: degraded ? 'degraded' : 'ok',
     version: VERSION,

@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { watch } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Low } from 'lowdb';
 import { ulid } from 'ulid';
 import { systemClock, type Clock } from './clock.js';
@@ -38,10 +39,22 @@ export interface OpenStateOptions {
  * rename, mode 0600) and resolves when it is on disk. Writes are serialised in call order.
  */
 export class HubState {
+  /**
+   * The token hash in the state.json this process last read or wrote. A different one on disk was written
+   * by another process (`gymhub token`), and refreshTokenHash() adopts it.
+   */
+  private knownDiskTokenHash: string | undefined;
+  /** ino:mtime:size of state.json when refreshTokenHash() last read it: unchanged means nothing to read. */
+  private seenFileIdentity = '';
+  private lastWrite: Promise<void> = Promise.resolve();
+  private refreshes: Promise<boolean> = Promise.resolve(false);
+
   constructor(
     private readonly db: Low<HubStateData>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.knownDiskTokenHash = db.data.apiTokenHash;
+  }
 
   get hubId(): string {
     return this.db.data.hubId;
@@ -111,9 +124,69 @@ export class HubState {
     });
   }
 
+  /**
+   * Adopts the API token hash another process wrote into state.json since this one last read or wrote it
+   * (`gymhub token` rotating the token of a running daemon); resolves true when the hash changed. Only the
+   * hash is taken: the rest of the state belongs to this process. Never rejects: an unreadable or
+   * half-edited file keeps the current hash. Calls run one after another, so a slow read cannot bring back
+   * an older hash.
+   */
+  refreshTokenHash(): Promise<boolean> {
+    const next = this.refreshes.then(() => this.readTokenHash());
+    this.refreshes = next;
+    return next;
+  }
+
+  /**
+   * Watches state.json so that a rotated token is adopted at once (the old one stops working); onChange
+   * follows each adoption. Returns the function that stops watching. Where the directory cannot be watched,
+   * onError says so and the new hash is still adopted at the next refreshTokenHash() (the API calls it when
+   * a token does not match).
+   */
+  watchTokenHash(handlers: { onChange?: () => void; onError: (err: Error) => void }): () => void {
+    const name = basename(this.path);
+    const refresh = () => {
+      void this.refreshTokenHash().then((changed) => {
+        if (changed) handlers.onChange?.();
+      });
+    };
+    try {
+      const watcher = watch(dirname(this.path), { persistent: false }, (_event, file) => {
+        if (file === null || file === name) refresh();
+      });
+      watcher.on('error', handlers.onError);
+      return () => watcher.close();
+    } catch (err) {
+      handlers.onError(err as Error);
+      return () => undefined;
+    }
+  }
+
+  private async readTokenHash(): Promise<boolean> {
+    // Our own write in flight would otherwise look like someone else's older file.
+    await this.lastWrite;
+    try {
+      const info = await stat(this.path);
+      const identity = `${info.ino}:${info.mtimeMs}:${info.size}`;
+      if (identity === this.seenFileIdentity) return false;
+      const stored = (await this.db.adapter.read()) as Partial<HubStateData> | null;
+      this.seenFileIdentity = identity;
+      const hash = stored?.apiTokenHash;
+      if (typeof hash !== 'string' || hash === this.knownDiskTokenHash) return false;
+      this.knownDiskTokenHash = hash;
+      this.db.data.apiTokenHash = hash;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async change(fn: (data: HubStateData) => void): Promise<void> {
     fn(this.db.data);
-    await this.db.write();
+    this.knownDiskTokenHash = this.db.data.apiTokenHash;
+    const written = this.db.write();
+    this.lastWrite = written.catch(() => undefined);
+    await written;
   }
 }
 

@@ -9,7 +9,7 @@ import type { Codec } from '../../drivers/codec/codec.js';
 import type { ReadingSink } from '../../drivers/driver.js';
 import type { Reading } from '../../drivers/reading.js';
 import type { DeviceRegistry } from '../device-registry.js';
-import { GymhubError } from '../errors.js';
+import { apiErrorHandler } from './error-handler.js';
 import { bearerMatches, FailedAuthLimiter } from './auth.js';
 import type { Health } from './schemas.js';
 import { healthRoutes } from './routes-health.js';
@@ -19,6 +19,9 @@ import type { DeviceAdmin } from '../device-admin.js';
 import type { DiscoveredBleDevice } from '../../drivers/ble/ble-events.js';
 import { metricsRoutes } from './routes-metrics.js';
 import { streamRoutes } from './routes-stream.js';
+import { sessionRoutes } from './routes-sessions.js';
+import { mlRoutes, type MlApi } from './routes-ml.js';
+import type { SessionService } from '../sessions/session-service.js';
 import type { EventBus } from '../event-bus.js';
 
 /** The store as the API sees it (the read side plus nothing more). */
@@ -26,6 +29,7 @@ export interface ApiStore {
   read(query: { deviceId?: string; from?: number; to?: number; limit: number; cursor?: string }): Promise<{ items: Reading[]; nextCursor: string | null }>;
   latest(deviceId: string): Reading | undefined;
   latestAll(): Reading[];
+  iterate(deviceId: string, from?: number, to?: number): AsyncIterable<Reading[]>;
 }
 
 export interface ApiDeps {
@@ -39,12 +43,16 @@ export interface ApiDeps {
   sink: ReadingSink;
   health: () => Health;
   bodyLimitBytes: number;
+  failedAuthPerMinute: number;
   version: string;
   /** The Prometheus text for /metrics. */
   metrics: () => string;
   devices: DeviceAdmin;
   bus: EventBus;
   discoveredBle: () => DiscoveredBleDevice[];
+  sessions: SessionService;
+  recognition: MlApi;
+  predictBodyLimitBytes: number;
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -59,25 +67,10 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof GymhubError) {
-      return reply.code(error.statusCode).send({ error: error.code, message: error.message, details: error.details });
-    }
-    const coded = error as FastifyError & { code?: string };
-    if (coded.code === 'store_full') return reply.code(507).send({ error: 'store_full', message: error.message });
-    if (error.validation) {
-      return reply.code(400).send({ error: 'validation', message: error.message, details: error.validation });
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      return reply.code(status).send({ error: (coded.code ?? 'bad_request').toLowerCase(), message: error.message });
-    }
-    request.log.error({ err: error, url: request.url }, 'request failed');
-    return reply.code(500).send({ error: 'internal', message: 'internal error' });
-  });
+  app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
-  const limiter = new FailedAuthLimiter(deps.clock);
+  const limiter = new FailedAuthLimiter(deps.clock, deps.failedAuthPerMinute);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     if (limiter.blocked(request.ip)) {
@@ -106,6 +99,8 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
   await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
+  await app.register(sessionRoutes, { prefix: '/api/v1', sessions: deps.sessions, store: deps.store });
+  await app.register(mlRoutes, { prefix: '/api/v1', recognition: deps.recognition, predictBodyLimitBytes: deps.predictBodyLimitBytes });
   await app.register(streamRoutes, { prefix: '/api/v1', bus: deps.bus });
   await app.register(deviceAdminRoutes, { prefix: '/api/v1', admin: deps.devices, discovered: deps.discoveredBle });
   return app;

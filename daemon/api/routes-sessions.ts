@@ -12,7 +12,7 @@ import {
   ULID_PATTERN_SOURCE,
 } from '../sessions/session-input.js';
 import { LIST_LIMIT_MAX, type SessionService } from '../sessions/session-service.js';
-import { DeviceIdParam, ErrorSchema, pageOf } from './schemas.js';
+import { DeviceIdParam, ErrorSchema, ReadingSchema, pageOf } from './schemas.js';
 
 /** Session bodies are small: a label, a note, a few candidates. Larger ones are refused with 413. */
 export const SESSION_BODY_LIMIT_BYTES = 16 * 1024;
@@ -73,8 +73,9 @@ export interface SessionRouteOptions {
 }
 
 const errors = { 400: ErrorSchema, 404: ErrorSchema };
-/** A streamed download: documented as a string, sent as a stream (fastify does not serialize streams). */
-const Download = (description: string) => Type.Unsafe<Readable>({ type: 'string', description });
+/** Streamed downloads: documented by their shape, sent as streams (fastify does not serialize streams). */
+const CsvDownload = Type.Unsafe<Readable>({ type: 'string', description: 'CSV with a header line' });
+const JsonDownload = Type.Unsafe<Readable>(Type.Array(ReadingSchema, { description: 'canonical readings, oldest first' }));
 
 /** Sessions (SPEC sections 6 and 8); registered under /api/v1. */
 export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = async (app, { sessions, store }) => {
@@ -132,7 +133,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
         "session's first readings have a magnetometer, empty for a reading without one); ts = the hub timestamp in " +
         'ms since the epoch. Without the last column each line is wire format (c), replayable as a device would send it.',
       params: SessionIdParams,
-      response: { 200: Download('text/csv'), ...errors },
+      produces: ['text/csv'],
+      response: { 200: CsvDownload, ...errors },
     },
   }, async (request, reply) => {
     const session = await sessions.get(request.params.id);
@@ -145,7 +147,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteOptions> = asy
     schema: {
       description: "The session's readings as a JSON array of canonical readings (SPEC section 3), oldest first, streamed.",
       params: SessionIdParams,
-      response: { 200: Download('a JSON array of readings'), ...errors },
+      response: { 200: JsonDownload, ...errors },
     },
   }, async (request, reply) => {
     const session = await sessions.get(request.params.id);

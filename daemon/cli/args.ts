@@ -5,6 +5,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Aborted on SIGINT/SIGTERM by daemon/main.ts, for the long-running commands (demo, simulate). */
+  signal?: AbortSignal;
 }
 
 export class UsageError extends Error {}

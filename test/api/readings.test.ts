@@ -30,6 +30,20 @@ test('every /api/v1 route needs the bearer token; /health does not', async () =>
   assert.equal(body.components.mqtt.state, 'off');
 });
 
+test('failed authentications are rate limited per address', async () => {
+  const limited = await startTestHub({ http: { host: '127.0.0.1', port: 0, failedAuthPerMinute: 3 } });
+  try {
+    const attempt = (authorization?: string) => limited.hub.app.inject({ url: '/api/v1/devices', headers: authorization ? { authorization } : {} });
+    for (let i = 0; i < 3; i++) assert.equal((await attempt('Bearer nope-nope-nope-nope')).statusCode, 401);
+    const blocked = await attempt('Bearer nope-nope-nope-nope');
+    assert.equal(blocked.statusCode, 429);
+    assert.equal(blocked.json().error, 'too_many_failed_auth');
+    assert.equal((await attempt(AUTH.authorization)).statusCode, 429, 'even the right token waits out the window');
+  } finally {
+    await limited.close();
+  }
+});
+
 test('POST /readings stores format (b) and (a), answers 202 with counts, readings come back in canonical shape', async () => {
   const t0 = Date.now() - 1000;
   const batch = encodeCompactBatch({ deviceId: 'dev-b', t0, dtMs: 10, seq: 100, samples: [[0.1, 0.2, 9.8, 0.01, 0.02, 0.03], [0.2, 0.3, 9.7, 0.04, 0.05, 0.06, 1, 2, 3]] });
