@@ -18,8 +18,9 @@ export interface TestHub {
 }
 
 /** A whole hub in this process on loopback, every transport off unless the overrides switch it on. */
-export async function startTestHub(overrides: Record<string, unknown> = {}, clock: Clock = systemClock): Promise<TestHub> {
+export async function startTestHub(overrides: Record<string, unknown> = {}, clock: Clock = systemClock, prepare?: (dataDir: string) => Promise<void>): Promise<TestHub> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gymhub-hub-'));
+  await prepare?.(dataDir);
   const config: Readonly<Config> = loadConfig({
     env: {},
     readFile: () => undefined,
