@@ -34,7 +34,13 @@ export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRouteOptions> = asy
       if (reason === 'too_large') throw new GymhubError('too_large', message, 413, result.firstError);
       throw new BadRequestError(message, result.firstError, reason);
     }
-    await sink.ingest(result.readings, 'http');
+    try {
+      await sink.ingest(result.readings, 'http');
+    } catch (err) {
+      // Not stored: the client will send them again, and they must not then count as duplicates.
+      codec.rewind(result.readings, 'http');
+      throw err;
+    }
     const errors = result.firstError ? [result.firstError] : undefined;
     return reply.code(202).send({ accepted: result.readings.length, rejected: result.rejected, duplicates: result.duplicates, errors });
   });

@@ -19,6 +19,8 @@
  * - u32 millis wrap (every 49.7 days): a device time that drops by almost 2^32 ms while the hub saw only a
  *   short time pass is a wrap, and the clock is unwrapped instead of being treated as a reboot.
  * - Finally each ts is clamped so that a device's timestamps never run backwards, whatever the offset did.
+ *   Late samples (see codec.ts) are the exception: mapped with the current offset, they keep their true,
+ *   earlier time, and leave this state untouched.
  *
  * Timestamps are rounded to whole milliseconds.
  */
@@ -84,6 +86,14 @@ export class DeviceClock {
     return deviceMs < this.lastDeviceMs - this.opts.rebootBackstepMs;
   }
 
+  /**
+   * False when a sample of this device time cannot be a late one (see codec.ts): it is after the newest
+   * accepted sample, or so far before it that the device must have rebooted. True while that is unknown.
+   */
+  mayBeLate(deviceMs: number): boolean {
+    return !(deviceMs > this.lastDeviceMs) && !(deviceMs < this.lastDeviceMs - this.opts.maxPastMs);
+  }
+
   /** Forgets everything about the old boot except the last ts, so that time still never runs backwards. */
   reboot(): void {
     this.offsetMs = undefined;
@@ -137,6 +147,16 @@ export class DeviceClock {
       return ts;
     }
     return this.lastTs;
+  }
+
+  /**
+   * Maps the device time of a late sample (taken before the newest one, arriving after it) with the current
+   * offset, and changes nothing: it may map earlier than the last ts, which is its true time. Before any
+   * offset exists it is taken as it arrived.
+   */
+  toLateHubTs(deviceMs: number, receivedAt: number): number {
+    if (this.offsetMs === undefined) return receivedAt;
+    return Math.min(Math.round(deviceMs + this.offsetMs), receivedAt);
   }
 
   private estimate(delayMs: number, receivedAt: number): void {

@@ -4,10 +4,20 @@
  *
  * Duplicates and gaps, per device, in arrival order:
  * - With a seq (formats a, b when sent; d always, its u16 unwrapped into a running uint32): a seq after the
- *   previous accepted one is new, and a jump counts the skipped samples as gaps (wrap-safe: the difference
- *   is taken modulo 2^32; a jump over MAX_COUNTED_SEQ_GAP is a counter reset, not lost samples). A repeated
- *   or older seq is a duplicate and dropped, unless its device time is after the previous sample's: then
- *   the device restarted its counter (a reboot of a wall-clock device) and the sample is kept.
+ *   newest accepted one is new, and a jump counts the skipped samples as gaps (wrap-safe: the difference
+ *   is taken modulo 2^32; a jump over MAX_COUNTED_SEQ_GAP is a counter reset, not lost samples).
+ * - Late samples: a seq behind the newest that was skipped (counted as a gap) within the last
+ *   SEQ_WINDOW_SAMPLES seqs and has not arrived since is late, not a duplicate: a broker redelivering
+ *   unacknowledged messages interleaves them with new ones. It is kept, its gap is uncounted (a payload's
+ *   gaps go negative when only late samples fill earlier gaps), and it leaves the device's clock state
+ *   alone: no reboot is read from its older device time, the newest seq and device time stay, and its ts is
+ *   its device time on the current offset, earlier than the device's last ts (the store orders readings by
+ *   ts). Seqs before the first one of a stream are not missing: the hub never counted them. Its device
+ *   time must not be after the newest sample's (that is a counter restart, below) nor more than the
+ *   clock's maxPastMs before it (a rebooted device whose new seqs hit missing ones of its old boot).
+ * - Any other repeated or older seq (seen before, or beyond the window) is a duplicate and dropped, unless
+ *   its device time is after the newest sample's: then the device restarted its counter (a reboot of a
+ *   wall-clock device), the sample is kept and a new stream starts.
  * - Without a seq: a device time not after the previous accepted sample's is a duplicate.
  * - CSV (format c) only: a sample whose six accel + gyro values equal the previous accepted sample's
  *   exactly is the firmware re-sending the same sensor read under a new millis (about 31% of the rows in
@@ -25,6 +35,7 @@ import { DeviceRegistry, DeviceState, type DeviceCounters } from './device-regis
 import { walkJsonPayload } from './json-payload.js';
 import { RejectionLog, REJECTION_LOG_INTERVAL_MS } from './rejection-log.js';
 import type { SampleSink } from './sample-sink.js';
+import { SEQ_WINDOW_SAMPLES } from './seq-window.js';
 import { checkSample, DEFAULT_CODEC_LIMITS, isUint32, SampleDraft, SI_SCALE, unitScale, type CodecLimits, type DeviceUnits, type UnitScale } from './sample.js';
 import type { DecodeContext, DecodeResult, DeviceHello, RejectReason } from './types.js';
 
@@ -53,7 +64,7 @@ export interface TransportCounters {
 export type TransportTotals = Record<Transport, TransportCounters>;
 
 export type { ClockSyncOptions, CodecLimits, DeviceCounters, DeviceUnits };
-export { DEFAULT_CLOCK_SYNC_OPTIONS, DEFAULT_CODEC_LIMITS };
+export { DEFAULT_CLOCK_SYNC_OPTIONS, DEFAULT_CODEC_LIMITS, SEQ_WINDOW_SAMPLES };
 
 const TRANSPORTS: readonly Transport[] = ['mqtt', 'serial', 'ble', 'http'];
 
@@ -137,25 +148,27 @@ export class Codec {
   /**
    * Takes back readings of a decode result that could not be stored and that their device will send again
    * (no PUBACK, no 202): without this the re-sent samples would be dropped as duplicates of what the hub
-   * never kept. Clears the duplicate memory of their devices, lets their timestamps go back to the earliest
-   * taken-back one, and uncounts them.
+   * never kept. Lets their timestamps go back to the earliest taken-back one, uncounts them, and makes
+   * them new again: with seqs, the device's newest seq goes back to just before the earliest taken-back
+   * one (samples after it that were stored are then stored again when re-sent: better than a loss, and
+   * re-sent samples interleaved with new ones are late samples); without, the duplicate memory is cleared.
    */
   rewind(readings: readonly Reading[], transport: Transport): void {
-    const earliest = new Map<DeviceState, { ts: number; count: number }>();
+    const taken = new Map<DeviceState, { ts: number; count: number; floorSeq: number; seqless: boolean }>();
     for (const r of readings) {
       const state = this.registry.get(r.deviceId);
       if (!state) continue;
-      const seen = earliest.get(state);
-      if (seen) {
-        seen.ts = Math.min(seen.ts, r.ts);
-        seen.count++;
-      } else {
-        earliest.set(state, { ts: r.ts, count: 1 });
-      }
+      let t = taken.get(state);
+      if (!t) taken.set(state, (t = { ts: r.ts, count: 0, floorSeq: -1, seqless: false }));
+      t.ts = Math.min(t.ts, r.ts);
+      t.count++;
+      if (r.seq === undefined) t.seqless = true;
+      else if (t.floorSeq === -1 || ((r.seq - t.floorSeq) | 0) < 0) t.floorSeq = r.seq;
     }
-    for (const [state, { ts, count }] of earliest) {
+    for (const [state, { ts, count, floorSeq, seqless }] of taken) {
       state.clock.rewind(ts);
-      state.forgetStream();
+      if (seqless) state.forgetStream();
+      else this.rollBackSeq(state, floorSeq, transport);
       state.counters.accepted -= count;
       this.totals[transport].accepted -= count;
     }
@@ -282,12 +295,15 @@ export class Codec {
     const d = this.draft;
     const problem = checkSample(d);
     if (problem) {
-      // The sample arrived, so the samples its counter skips were not lost on the way: no gaps later.
-      if (d.seq !== -1 && isUint32(d.seq)) this.advanceSeq(state, d.seq);
+      // The sample arrived, so it was not lost on the way: neither the samples its counter skips nor, when
+      // late, the sample itself count as gaps.
+      if (d.seq !== -1 && isUint32(d.seq) && !this.advanceSeq(state, d.seq)) this.takeLate(state, d.seq);
       return this.reject(state, problem.reason, problem.message, index);
     }
     const clock = state.clock;
     let t = clock.unwrap(d.time);
+    // Before the reboot check: a late sample's older device time says nothing about the device's clock.
+    if (d.seq !== -1 && clock.mayBeLate(t) && this.takeLate(state, d.seq)) return this.keep(state, t, state.late);
     if (clock.isReboot(t)) {
       this.finalize(state);
       clock.reboot();
@@ -298,6 +314,7 @@ export class Codec {
     if (d.seq !== -1) {
       if (!this.advanceSeq(state, d.seq)) {
         if (t <= clock.lastDeviceTimeMs) return this.duplicate(state);
+        state.seqWindow.clear();
         state.lastSeq = d.seq;
       }
     } else if (t <= clock.lastDeviceTimeMs) {
@@ -311,6 +328,13 @@ export class Codec {
       state.hasLastValues = true;
     }
     clock.accept(d.time, t);
+    this.keep(state, t, state.segment);
+  }
+
+  /** Keeps the draft as a reading of device time t, to be mapped onto the hub clock with segment. */
+  private keep(state: DeviceState, t: number, segment: Reading[]): void {
+    const d = this.draft;
+    const v = d.values;
     state.counters.accepted++;
     this.totals[this.ctx.transport].accepted++;
     // ts holds the device time until finalize() maps the payload's samples onto the hub clock.
@@ -320,18 +344,41 @@ export class Codec {
     if (d.hasMag) reading.mag = [v[6], v[7], v[8]];
     if (!Number.isNaN(d.temp)) reading.temp = d.temp;
     this.result.readings.push(reading);
-    state.segment.push(reading);
+    segment.push(reading);
   }
 
   /** Moves the device's counter on to seq, counting what it skipped; false when seq is not after it. */
   private advanceSeq(state: DeviceState, seq: number): boolean {
-    if (state.lastSeq !== -1) {
-      const step = (seq - state.lastSeq) | 0;
+    const last = state.lastSeq;
+    if (last !== -1) {
+      const step = (seq - last) | 0;
       if (step <= 0) return false;
-      if (step > 1 && step - 1 <= MAX_COUNTED_SEQ_GAP) this.gaps(state, step - 1);
+      const counted = step - 1 <= MAX_COUNTED_SEQ_GAP;
+      if (step > 1 && counted) this.gaps(state, step - 1);
+      state.seqWindow.advance(last, step, counted);
     }
     state.lastSeq = seq;
     return true;
+  }
+
+  /** True when seq is a late sample (rules at the top of this file), which is then no longer a gap. */
+  private takeLate(state: DeviceState, seq: number): boolean {
+    if (state.lastSeq === -1) return false;
+    const step = (seq - state.lastSeq) | 0;
+    if (step > 0 || !state.seqWindow.takeMissing(seq, -step)) return false;
+    this.gaps(state, -1);
+    return true;
+  }
+
+  /** The device's newest seq goes back to just before floor (see rewind), unless it already is before. */
+  private rollBackSeq(state: DeviceState, floor: number, transport: Transport): void {
+    const last = state.lastSeq;
+    if (last === -1 || ((last - floor) | 0) < 0) return;
+    // Gaps counted in the rolled-back range are counted again when the device re-sends it.
+    const uncounted = state.seqWindow.rollBack(floor, last);
+    state.counters.gaps -= uncounted;
+    this.totals[transport].gaps -= uncounted;
+    state.lastSeq = (floor - 1) >>> 0;
   }
 
   private duplicate(state: DeviceState): void {
@@ -349,10 +396,16 @@ export class Codec {
   /** Maps the device's readings of this payload (or of the boot that just ended) onto the hub clock. */
   private finalize(state: DeviceState): void {
     const seg = state.segment;
-    if (seg.length === 0) return;
-    state.clock.sync(seg[seg.length - 1].ts, this.receivedAt);
-    for (const r of seg) r.ts = state.clock.toHubTs(r.ts);
-    seg.length = 0;
+    if (seg.length > 0) {
+      state.clock.sync(seg[seg.length - 1].ts, this.receivedAt);
+      for (const r of seg) r.ts = state.clock.toHubTs(r.ts);
+      seg.length = 0;
+    }
+    const late = state.late;
+    if (late.length > 0) {
+      for (const r of late) r.ts = state.clock.toLateHubTs(r.ts, this.receivedAt);
+      late.length = 0;
+    }
   }
 }
 

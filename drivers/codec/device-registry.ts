@@ -1,5 +1,6 @@
 import type { Reading, Transport } from '../reading.js';
 import { DeviceClock, type ClockSyncOptions } from './clock-sync.js';
+import { SeqWindow } from './seq-window.js';
 import type { RejectReason } from './types.js';
 
 /** What the codec has counted for one device since it was first seen (or last forgotten/evicted). */
@@ -28,13 +29,17 @@ export interface PendingRejections {
 export class DeviceState {
   readonly counters: DeviceCounters = { accepted: 0, duplicates: 0, gaps: 0, rejected: 0, rejectedByReason: {} };
   readonly clock: DeviceClock;
-  /** Running uint32 seq of the last accepted sample; -1 when none. */
+  /** Running uint32 seq of the newest accepted sample; -1 when none. */
   lastSeq = -1;
+  /** Which seqs behind lastSeq are missing, so that they are taken as late samples if they come. */
+  readonly seqWindow = new SeqWindow();
   /** accel + gyro of the last accepted sample, to spot a CSV re-send of the same sensor read. */
   readonly lastValues = new Float64Array(6);
   hasLastValues = false;
   /** Readings of the payload being decoded whose ts still holds the device time (see Codec). */
   readonly segment: Reading[] = [];
+  /** Late samples of that payload, mapped apart: they must not move the device's clock mapping. */
+  readonly late: Reading[] = [];
   /** The decode call that last touched this device (Codec bookkeeping). */
   runId = 0;
   readonly pending: PendingRejections = { count: 0, byReason: {}, lastLogAt: Number.NEGATIVE_INFINITY };
@@ -43,9 +48,10 @@ export class DeviceState {
     this.clock = new DeviceClock(clockOptions);
   }
 
-  /** Drops the stream state of the old boot (seq, stale-value memory); the clock resets itself. */
+  /** Drops the stream state of the old boot (seq, missing seqs, stale-value memory); the clock resets itself. */
   forgetStream(): void {
     this.lastSeq = -1;
+    this.seqWindow.clear();
     this.hasLastValues = false;
   }
 }

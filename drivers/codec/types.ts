@@ -45,7 +45,10 @@ export interface DecodeResult {
   rejected: number;
   /** Samples dropped as duplicates (repeated seq, repeated device time, stale repeated values). */
   duplicates: number;
-  /** Samples the device's counter says were lost before this payload. */
+  /**
+   * Samples the device's counter says were lost before this payload, less the late samples in it that
+   * earlier payloads had counted as lost (so negative when it mostly fills earlier gaps).
+   */
   gaps: number;
   /** Set when the payload was a hello line instead of readings. */
   hello?: DeviceHello;

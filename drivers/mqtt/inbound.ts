@@ -87,8 +87,8 @@ export class MqttInbound {
   private handleImu(deviceId: string, payload: Buffer): Promise<void> | undefined {
     const { codec, log, clock } = this.deps;
     if (this.recovering) {
-      // Until every pending store has settled, a store that fails later would make the codec forget a
-      // device whose redelivered messages were already decoded here as duplicates (and acknowledged).
+      // Until every pending store has settled, a store that fails later would rewind readings whose
+      // redelivered messages were already decoded here as duplicates (and acknowledged).
       // So after a refusal nothing is decoded until the stores are quiet; the message is redelivered.
       this.counters.storeFailures++;
       return Promise.reject(new StoreRecoveringError('store refused readings; waiting for pending stores'));
@@ -119,11 +119,11 @@ export class MqttInbound {
       },
       (error: unknown) => {
         this.counters.storeFailures++;
-        // The codec has marked these seqs as seen. Unless it forgets them, the broker's redelivery of this
-        // message would be dropped as a duplicate and acknowledged: an acknowledged reading never stored.
-        // Forgetting costs the device's clock mapping and counters, and may store some redelivered
-        // readings twice; both are better than a loss.
-        codec.forget(deviceId);
+        // The codec has marked these seqs as seen. Unless it takes them back, the broker's redelivery of
+        // this message would be dropped as a duplicate and acknowledged: an acknowledged reading never
+        // stored. Rewinding keeps the clock mapping and counters; readings of this device stored after
+        // these are stored again when redelivered, which is better than a loss.
+        codec.rewind(readings, 'mqtt');
         this.recovering = true;
         this.storeSettled();
         throw error;

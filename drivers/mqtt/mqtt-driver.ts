@@ -63,7 +63,7 @@ const COMMAND_QOS = 1;
  * order, so nothing after it could be acknowledged anyway. The reconnect then backs off (a refusal does not
  * count as a stable connection), so a full disk gives a slow retry loop, visible in status(), that
  * recovers by itself once the store accepts again. Messages after the refused one are redelivered too;
- * those already stored may be stored twice (the codec forgets the refused device, see inbound.ts).
+ * those already stored may be stored twice (the codec rewinds the refused readings, see inbound.ts).
  *
  * While reading is paused at the in-flight bound, a broker that went away is noticed when the window
  * drains and reading resumes, or at the next write (PUBACK, PINGREQ).
@@ -167,8 +167,8 @@ export class MqttDriver implements Driver {
   }
 
   private async attemptConnection(): Promise<void> {
-    // Stores of the previous connection must settle first: one that fails makes the codec forget its
-    // device, which has to happen before that device's redelivered messages are decoded (see inbound.ts).
+    // Stores of the previous connection must settle first: one that fails rewinds its readings in the
+    // codec, which has to happen before their redelivered messages are decoded (see inbound.ts).
     await this.inbound.idle();
     if (this.stopping) return;
     this.setState('connecting', this.lastError ? `reconnecting after: ${this.lastError}` : undefined);

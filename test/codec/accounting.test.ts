@@ -26,7 +26,8 @@ describe('duplicates and gaps', () => {
     const wrapped = json(2, 30);
     assert.deepEqual([pick(wrapped), wrapped.readings.map((r) => r.seq)], [[2, 0, 2], [2, 3]], 'seqs 0 and 1 lost across the wrap');
     assert.deepEqual(pick(json(2, 30)), [0, 2, 0], 'a repeat after the wrap');
-    assert.deepEqual(pick(json(2 ** 32 - 1, 10)), [0, 2, 0], 'a repeat from before the wrap');
+    const straddling = json(2 ** 32 - 1, 10);
+    assert.deepEqual([pick(straddling), straddling.readings.map((r) => r.seq)], [[1, 1, -1], [0]], 'a repeat from before the wrap, then 0 arriving late');
 
     const ble = (seq: number, t: number) => codec.decodeBle(encodeBleFrame({ seq, t0: 5000 + t, dtUs: 10_000, samples: [STILL, STILL] }), ctx('ble', 'B'));
     ble(65534, 0);

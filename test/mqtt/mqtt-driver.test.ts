@@ -157,3 +157,20 @@ test('persistent session: what a device published while the hub was away arrives
   await sink.until(() => sink.stored.length === 200);
   assert.deepEqual(sink.seqsOf(`dev-e${RUN}`), Array.from({ length: 200 }, (_, i) => i));
 });
+
+test('messages out of seq order, as a redelivery interleaved with new ones, are stored; a repeat is a duplicate', { timeout: 10_000 }, async (t) => {
+  if (process.env.MQTT_URL) return t.skip('watches PUBACKs through aedes');
+  const { broker, driver, sink } = await setup(t);
+  await driver.start();
+  const acks = new HubAcks(broker);
+  const device = await connectDevice(broker.url, { clientId: 'dev-f' });
+  t.after(() => device.endAsync());
+  const t0 = Date.now() - 1_000;
+  for (const seq of [0, 20, 10, 10]) await device.publishAsync('gymhub/dev-f/imu', compactBatch('dev-f', seq, 10, t0 + seq * 10), { qos: 1 });
+  await acks.until(4);
+  const range = (from: number) => Array.from({ length: 10 }, (_, i) => from + i);
+  assert.deepEqual(sink.seqsOf('dev-f'), [...range(0), ...range(20), ...range(10)]);
+  const status = driver.status();
+  assert.equal(status.duplicates, 10, 'the second seq-10 message');
+  assert.equal(status.gaps, 0, 'the gap of 10..19 was filled');
+});
