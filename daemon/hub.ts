@@ -155,6 +155,18 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       bus,
       sessions,
       recognition: liveRecognition,
+      info: () => {
+        const model = liveRecognition.status();
+        const stateOf = (driver: Driver | undefined) => (driver ? driver.status().state : 'off');
+        return {
+          hubId: state.hubId,
+          version: VERSION,
+          apiVersion: 1 as const,
+          transports: { mqtt: stateOf(drivers.mqtt), serial: stateOf(drivers.serial), ble: stateOf(drivers.ble), http: 'on' as const },
+          mqttPrefix: config.mqtt.prefix,
+          model: { version: model.version, classes: [...liveRecognition.classes()] },
+        };
+      },
       predictBodyLimitBytes: config.recognition.predictBodyLimitBytes,
     });
     await app.listen({ host: config.http.host, port: config.http.port });

@@ -12,7 +12,7 @@ import type { DeviceRegistry } from '../device-registry.js';
 import { apiErrorHandler } from './error-handler.js';
 import { bearerMatches, FailedAuthLimiter } from './auth.js';
 import type { Health } from './schemas.js';
-import { healthRoutes } from './routes-health.js';
+import { healthRoutes, infoRoutes, type Info } from './routes-health.js';
 import { readingRoutes } from './routes-readings.js';
 import { deviceAdminRoutes, deviceRoutes } from './routes-devices.js';
 import type { DeviceAdmin } from '../device-admin.js';
@@ -51,6 +51,7 @@ export interface ApiDeps {
   bus: EventBus;
   discoveredBle: () => DiscoveredBleDevice[];
   sessions: SessionService;
+  info: () => Info;
   recognition: MlApi;
   predictBodyLimitBytes: number;
 }
@@ -99,6 +100,7 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
   await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
+  await app.register(infoRoutes, { prefix: '/api/v1', info: deps.info });
   await app.register(sessionRoutes, { prefix: '/api/v1', sessions: deps.sessions, store: deps.store });
   await app.register(mlRoutes, { prefix: '/api/v1', recognition: deps.recognition, predictBodyLimitBytes: deps.predictBodyLimitBytes });
   await app.register(streamRoutes, { prefix: '/api/v1', bus: deps.bus });

@@ -30,6 +30,15 @@ test('every /api/v1 route needs the bearer token; /health does not', async () =>
   assert.equal(body.components.mqtt.state, 'off');
 });
 
+test('GET /info describes the hub for an app', async () => {
+  const info = (await get('/api/v1/info')).json();
+  assert.equal(info.hubId, t.hub.hubId);
+  assert.equal(info.apiVersion, 1);
+  assert.equal(info.transports.mqtt, 'off');
+  assert.equal(info.mqttPrefix, 'gymhub');
+  assert.ok(info.model.classes.includes('squat') && info.model.classes.includes('bicep_curl'));
+});
+
 test('failed authentications are rate limited per address', async () => {
   const limited = await startTestHub({ http: { host: '127.0.0.1', port: 0, failedAuthPerMinute: 3 } });
   try {

@@ -38,7 +38,7 @@ test('a full store refuses ingestion visibly (507, /health degraded) and takes t
 
   // Space returns: the session goes, retention may delete its readings.
   assert.equal((await call('DELETE', `/api/v1/sessions/${session.id}`)).statusCode, 204);
-  let again;
+  let again: Awaited<ReturnType<typeof post>> | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
     clock.advance(61_000);
     await new Promise((resolve) => setImmediate(resolve));
