@@ -6,17 +6,8 @@ import { BLE_ACCEL_MS2_PER_LSB, BLE_GYRO_RAD_S_PER_LSB, BLE_MAG_UT_PER_LSB } fro
 
 export type Random = () => number;
 
-/** mulberry32: small, fast, deterministic. */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the one seeded generator of the project. */
+export { seededRandom } from '../../models/random.js';
 
 export const int = (random: Random, lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 export const pickOne = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];

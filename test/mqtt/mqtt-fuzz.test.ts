@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MqttDriver } from '../../drivers/mqtt/mqtt-driver.js';
+import { seededRandom as prng } from '../../models/random.js';
 import { startBroker } from '../helpers/broker.js';
 import { compactBatch, connectDevice, harness, PROTOCOL, RUN } from './support.js';
 
 const FUZZ_MESSAGES = 10_000;
 const VALID_EVERY = 250;
 const SEED = Number(process.env.FUZZ_SEED ?? 20260101);
-
-/** mulberry32: a seeded generator, so a failing run can be replayed with FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED_JSON = '{"device_id":"F","timestamp":1640995200000,"magnetometer_available":true,"accelerometer":{"x":0.23,"y":-0.01,"z":9.85},"gyroscope":{"x":0.01,"y":0.01,"z":0},"magnetometer":{"x":1617,"y":1119,"z":-14421},"temperature":26.82}';
 const NASTY = ['NaN', 'Infinity', '-1e999', '1e308', 'null', 'true', '"x"', '[]', '{}', '-0', '0x10', '9'.repeat(400)];
