@@ -1,3 +1,5 @@
+import type { LivePrediction } from '../../models/live.js';
+
 /** A session: one device doing one set or workout (SPEC section 6). */
 export interface Session {
   /** ULID */
@@ -19,16 +21,10 @@ export interface Session {
   synced: boolean;
 }
 
-/** A window's prediction (SPEC section 7). */
-export interface Prediction {
+/** A window's prediction (SPEC section 7): what models/ says of a window, and whose window it was. */
+export interface Prediction extends LivePrediction {
   deviceId: string;
   sessionId?: string;
-  windowStart: number;
-  windowEnd: number;
-  label: string;
-  confidence: number;
-  probabilities: Record<string, number>;
-  modelVersion: string;
 }
 
 /** What recognition needs from sessions, and gives back. */
