@@ -69,6 +69,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    mdns: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'advertise the API as _gymhub._tcp (with the hubId) so the app finds the hub' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     sync: Type.Object(
       {
         postgresUrl: Type.Optional(Type.String({ minLength: 1 })),

@@ -23,6 +23,7 @@ import { ModelRegistry } from '../models/registry.js';
 import { SessionService } from './sessions/session-service.js';
 import { ReadingStore } from './store/reading-store.js';
 import { VERSION } from './version.js';
+import { startMdns } from './mdns.js';
 import { createDrivers, type DriverSet } from './drivers.js';
 
 export interface HubOptions {
@@ -141,6 +142,7 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       log: log.child({ component: 'api' }),
       clock,
       tokenHash,
+      refreshTokenHash: () => state.refreshTokenHash(),
       store,
       registry,
       codec,
@@ -169,6 +171,11 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       },
       predictBodyLimitBytes: config.recognition.predictBodyLimitBytes,
     });
+    const stopWatchingToken = state.watchTokenHash({
+      onChange: () => log.info('the API token was rotated (gymhub token): the previous one no longer works'),
+      onError: (err) => log.warn({ err }, 'cannot watch state.json: a rotated API token is taken at the next failed authentication'),
+    });
+    stops.push({ name: 'token-watch', stop: async () => stopWatchingToken() });
     await app.listen({ host: config.http.host, port: config.http.port });
     stops.push({
       name: 'api',
@@ -189,6 +196,11 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
     for (const driver of drivers.all) {
       await driver.start();
       stops.push({ name: driver.transport, stop: () => driver.stop() });
+    }
+    // A loopback-only API (tests, benches, gymhub demo) has nobody on the LAN to find it.
+    if (config.mdns.enabled && !isLoopback(address.host)) {
+      const mdns = await startMdns({ port: address.port, hubId: state.hubId, log: log.child({ component: 'mdns' }), txt: { version: VERSION } });
+      stops.push({ name: 'mdns', stop: () => mdns.stop() });
     }
     const mqttStatus = drivers.mqtt?.status();
     log.info({ hubId: state.hubId, version: VERSION, api: address, mqtt: mqttStatus && { state: mqttStatus.state, port: mqttStatus.port }, dataDir }, 'gymhub ready');
@@ -275,4 +287,8 @@ function buildHealth({ startedAt, clock, hubId, store, drivers, config, model }:
     uptimeS: Math.round((clock.now() - startedAt) / 1000),
     components,
   } as Health;
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || host.startsWith('127.') || host === 'localhost';
 }

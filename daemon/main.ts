@@ -5,7 +5,7 @@
 import { ConfigError } from './errors.js';
 import { UsageError, type CliIo } from './cli/args.js';
 import { startDaemon } from './cli/run-command.js';
-import { runCommand, USAGE } from './cli/commands.js';
+import { runCommand, SIGNAL_AWARE_COMMANDS, USAGE } from './cli/commands.js';
 import { systemClock } from './clock.js';
 import { SystemdNotifier } from './systemd/notify.js';
 
@@ -18,7 +18,19 @@ const io: CliIo = { argv: process.argv.slice(2), env: process.env, stdout: proce
 
 async function main(): Promise<number> {
   const [command = 'help', ...rest] = io.argv;
-  if (command !== 'run') return runCommand(command, { ...io, argv: rest });
+  if (command !== 'run') {
+    if (!SIGNAL_AWARE_COMMANDS.has(command)) return runCommand(command, { ...io, argv: rest });
+    // demo and simulate stop cleanly on the first signal (sets ended, temporary data removed, summary
+    // printed); a second one exits at once.
+    const abort = new AbortController();
+    const onSignal = () => {
+      if (abort.signal.aborted) process.exit(130);
+      abort.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return runCommand(command, { ...io, argv: rest, signal: abort.signal });
+  }
 
   const daemon = await startDaemon({ ...io, argv: rest });
   if (daemon === 'help') return 0;

@@ -37,6 +37,8 @@ export interface ApiDeps {
   clock: Clock;
   /** The current API token's SHA-256 digest (a function: `gymhub token` may rotate it). */
   tokenHash: () => string;
+  /** Re-reads a token hash rotated by another process (`gymhub token`); true when it changed. */
+  refreshTokenHash?: () => Promise<boolean>;
   store: ApiStore;
   registry: DeviceRegistry;
   codec: Codec;
@@ -79,7 +81,9 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     }
     const queryToken = (request.query as { token?: unknown } | undefined)?.token;
     const header = request.headers.authorization ?? (typeof queryToken === 'string' && request.routeOptions.url === '/api/v1/stream' ? `Bearer ${queryToken}` : undefined);
-    if (!bearerMatches(header, deps.tokenHash())) {
+    // `gymhub token` may have rotated the token a moment ago: the state watch adopts it at once, and this
+    // covers a host where watching does not work.
+    if (!bearerMatches(header, deps.tokenHash()) && !((await deps.refreshTokenHash?.()) && bearerMatches(header, deps.tokenHash()))) {
       limiter.recordFailure(request.ip);
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'missing or invalid bearer token' });
     }

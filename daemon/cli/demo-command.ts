@@ -53,7 +53,7 @@ export async function demoCommand(io: CliIo, signal: AbortSignal | undefined = i
   if (speed <= 0) throw new UsageError('--speed must be above 0');
   const durationS = values.duration === undefined ? undefined : numberFlag('duration', values.duration, 0);
 
-  const log = createLogger({ level: io.env.GYMHUB_LOG_LEVEL ?? 'warn', destination: io.stderr as never });
+  const log = createLogger({ level: io.env.GYMHUB_LOG_LEVEL ?? 'warn', destination: io.stderr });
   const devices = await demoDevices(io.env, values.synthetic === true);
   const dataDir = await mkdtemp(join(tmpdir(), 'gymhub-demo-'));
   const token = generateToken();
@@ -76,19 +76,17 @@ export async function demoCommand(io: CliIo, signal: AbortSignal | undefined = i
     tracker.attach(hub.bus);
     const api = new HubClient(apiUrl, token);
     const sessions = new DemoSessions(api, log);
-    const loops = devices.map((device) => runStation({ device, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, speed, clock, log, signal: stop.signal, tracker, sessions }));
-    const outcomes = await Promise.allSettled(loops);
+    let failed = false;
+    // A station that fails (its MQTT connection, say) is reported at once; the other carries on.
+    await Promise.all(devices.map((device) =>
+      runStation({ device, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, speed, clock, log, signal: stop.signal, tracker, sessions }).catch((err: unknown) => {
+        failed = true;
+        io.stderr.write(`gymhub demo: ${device.deviceId}: ${(err as Error).message}\n`);
+      }),
+    ));
     clock.clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
     tracker.detach(hub.bus);
-
-    let failed = false;
-    for (const [i, outcome] of outcomes.entries()) {
-      if (outcome.status === 'rejected') {
-        failed = true;
-        io.stderr.write(`gymhub demo: ${devices[i].deviceId}: ${(outcome.reason as Error).message}\n`);
-      }
-    }
     io.stdout.write(`\n${tracker.summary(clock.now() - started)}`);
     return failed ? 1 : 0;
   } finally {
@@ -118,6 +116,7 @@ async function startDemoHub({ dataDir, token, port, log, clock }: DemoHubOptions
       mqtt: { url: 'off', embeddedPort: 0, embeddedHost: '127.0.0.1' },
       serial: { ports: 'off' },
       ble: { enabled: false },
+      mdns: { enabled: false },
     },
   });
   try {
@@ -164,6 +163,7 @@ async function runStation({ device, mqttUrl, speed, clock, log, signal, tracker,
     setMaxListeners(0, setAbort.signal);
     const forward = () => setAbort.abort();
     signal.addEventListener('abort', forward, { once: true });
+    if (signal.aborted) setAbort.abort(); // stopped while the session was being started
     try {
       await playSet({ device, mqttUrl, speed, set, clock, log, signal: setAbort.signal });
     } finally {

@@ -66,7 +66,7 @@ export class DemoTracker {
     tally.sets.push({ label, reps });
     tally.sessionId = undefined;
     const truth = recordedReps === undefined || !complete ? '' : ` (the recording has ${recordedReps})`;
-    this.out.write(`${clockTime(this.clock.now())}  ${deviceId.padEnd(this.deviceWidth)}  set ${tally.set} ${complete ? 'done' : 'stopped'}: ${label}, ${reps} reps${truth}\n`);
+    this.out.write(`${clockTime(this.clock.now())}  ${deviceId.padEnd(this.deviceWidth)}  set ${tally.set} ${complete ? 'done' : 'stopped'}: ${label}, ${reps} ${reps === 1 ? 'rep' : 'reps'}${truth}\n`);
   }
 
   /** True once any demo device had a window classified. */

@@ -111,6 +111,11 @@ function describeHealth(url: string, health: Health, httpStatus: number): string
       if (typeof component.readings === 'number') facts.push(`${formatCount(component.readings)} readings`);
       if (typeof component.pendingReadings === 'number') facts.push(`${formatCount(component.pendingReadings)} pending`);
     }
+    if (name === 'model') {
+      if (typeof component.version === 'string') facts.push(`version ${component.version}`);
+      if (Array.isArray(component.classes)) facts.push(component.classes.join(', '));
+      if (typeof component.predictions === 'number') facts.push(`${formatCount(component.predictions)} windows classified`);
+    }
     if (component.detail) facts.push(component.detail);
     lines.push(`  ${name.padEnd(8)} ${component.state.padEnd(11)} ${facts.join(', ')}`.trimEnd());
   }

@@ -83,8 +83,15 @@ async function waitUntil(options: ReplayOptions, started: number, deviceOffsetMs
   const wait = due - options.clock.now();
   if (wait <= 0) return;
   await new Promise<void>((resolve) => {
-    const timer = options.clock.setTimeout(resolve, wait);
-    options.signal?.addEventListener('abort', () => { options.clock.clearTimeout(timer); resolve(); }, { once: true });
+    const onAbort = () => {
+      options.clock.clearTimeout(timer);
+      resolve();
+    };
+    const timer = options.clock.setTimeout(() => {
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, wait);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

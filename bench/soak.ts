@@ -1,0 +1,160 @@
+/**
+ * bench/soak: memory of the compiled daemon under a gym's load (SPEC section 11: RSS <= 150 MB with 50
+ * devices at 100 Hz for 10 minutes, and flat after warm-up).
+ *
+ *   node --import tsx bench/soak.ts [--minutes N] [--devices D] [--hz H] [--node-flags="..."] [--no-build]
+ *
+ * The daemon (`node dist/daemon/main.js run`, built first as install.sh does) runs as a child with its
+ * embedded MQTT broker on loopback and a fresh data directory; this process plays the devices: synthetic
+ * squats, curls and rests (drivers/simulator), format (b) batches of 100 ms over MQTT QoS 1, paced in real
+ * time. Every 10 s one JSON line: the daemon's RSS (from /proc), the readings it has stored and the rate.
+ * Last line: the verdict, with the RSS at the end of warm-up (the first 3 minutes, or a third of a shorter
+ * run) against the rest. --node-flags="..." passes flags to the daemon's node, e.g.
+ * --node-flags=--max-old-space-size=64 to see what a heap limit (as a systemd unit could set) does to the RSS.
+ */
+import { spawn } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { systemClock } from '../daemon/clock.js';
+import { runSyntheticDevice } from '../drivers/simulator/synthetic-device.js';
+import { SYNTHETIC_EXERCISES } from '../drivers/simulator/synthetic.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' }, devices: { type: 'string', default: '50' }, hz: { type: 'string', default: '100' },
+    'node-flags': { type: 'string', default: '' }, 'no-build': { type: 'boolean' },
+  },
+});
+const MINUTES = Number(values.minutes);
+const DEVICES = Number(values.devices);
+const HZ = Number(values.hz);
+const SAMPLE_EVERY_MS = 10_000;
+/** V8 lets a young process's heap grow before it collects in earnest: ~2 minutes here, before RSS levels off. */
+const WARMUP_MS = Math.min(180_000, (MINUTES * 60_000) / 3);
+const TARGET_RSS_MB = 150;
+/** Growth after warm-up above this share of the warm-up RSS is not flat. */
+const FLAT_TOLERANCE = 0.1;
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const machine = { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version };
+
+function emit(figure: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+/** Resident set size of a process, MB, from /proc (Linux: the Pi and the CI machine). */
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1]);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+async function storeFigures(apiPort: number): Promise<{ readings: number; pendingReadings: number }> {
+  const health = (await (await fetch(`http://127.0.0.1:${apiPort}/health`)).json()) as { components: { store: { readings: number; pendingReadings: number } } };
+  return health.components.store;
+}
+
+async function main(): Promise<void> {
+  if (!values['no-build']) {
+    const build = spawn('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+    const code = await new Promise<number | null>((resolve) => build.on('exit', resolve));
+    emit({ bench: 'soak', figure: 'npm-build', ok: code === 0 });
+  }
+  if (!existsSync(join(REPO, 'dist/daemon/main.js'))) throw new Error('dist/daemon/main.js is missing: npm run build');
+
+  const dataDir = await mkdtemp(join(tmpdir(), 'gymhub-bench-soak-'));
+  const nodeFlags = values['node-flags'].split(/\s+/).filter(Boolean);
+  const daemon = spawn(process.execPath, [...nodeFlags, 'dist/daemon/main.js', 'run'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      PATH: process.env.PATH,
+      GYMHUB_DATA_DIR: dataDir,
+      GYMHUB_HTTP_HOST: '127.0.0.1',
+      GYMHUB_HTTP_PORT: '0',
+      GYMHUB_MQTT_EMBEDDED_PORT: '0',
+      GYMHUB_SERIAL: 'off',
+      GYMHUB_BLE: 'off',
+      GYMHUB_LOG_LEVEL: 'info',
+    },
+  });
+  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
+  const ready = await new Promise<{ apiPort: number; mqttPort: number }>((resolve, reject) => {
+    createInterface({ input: daemon.stdout! }).on('line', (text) => {
+      if (!text.includes('"gymhub ready"')) return;
+      const line = JSON.parse(text) as { api: { port: number }; mqtt: { port: number } };
+      resolve({ apiPort: line.api.port, mqttPort: line.mqtt.port });
+    });
+    void exited.then((code) => reject(new Error(`the daemon exited with ${code} before it was ready`)));
+  });
+  const startRss = await rssMb(daemon.pid!);
+  emit({ bench: 'soak', figure: 'start', rssMb: startRss, devices: DEVICES, hz: HZ, minutes: MINUTES, nodeFlags, machine });
+
+  const stop = new AbortController();
+  // Every device waits on this one signal.
+  setMaxListeners(DEVICES + 10, stop.signal);
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  const devices = Array.from({ length: DEVICES }, (_, d) => runSyntheticDevice({
+    deviceId: `soak-${String(d + 1).padStart(2, '0')}`,
+    exercise: SYNTHETIC_EXERCISES[d % SYNTHETIC_EXERCISES.length],
+    hz: HZ,
+    seed: d + 1,
+    target: { kind: 'mqtt', url: `mqtt://127.0.0.1:${ready.mqttPort}` },
+    clock: systemClock,
+    log,
+    signal: stop.signal,
+  }));
+
+  const samples: Array<{ tMs: number; rssMb: number }> = [];
+  const started = performance.now();
+  let lastReadings = 0;
+  let lastAt = started;
+  while (performance.now() - started < MINUTES * 60_000) {
+    await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
+    const now = performance.now();
+    const { readings, pendingReadings } = await storeFigures(ready.apiPort);
+    const rss = await rssMb(daemon.pid!);
+    samples.push({ tMs: now - started, rssMb: rss });
+    emit({ bench: 'soak', figure: 'sample', tS: Math.round((now - started) / 1000), rssMb: rss, readings, pendingReadings, readingsPerS: Math.round((readings - lastReadings) / ((now - lastAt) / 1000)) });
+    lastReadings = readings;
+    lastAt = now;
+  }
+  stop.abort();
+  const sent = await Promise.all(devices);
+  // Every sample a device got its PUBACK for is stored: the devices have closed, so the count is final.
+  const stored = (await storeFigures(ready.apiPort)).readings;
+  daemon.kill('SIGTERM');
+  const code = await exited;
+  await rm(dataDir, { recursive: true, force: true });
+
+  const warm = samples.filter((s) => s.tMs >= WARMUP_MS);
+  const atWarmup = warm[0]?.rssMb ?? samples[samples.length - 1].rssMb;
+  const end = samples[samples.length - 1].rssMb;
+  const maxRss = Math.max(...samples.map((s) => s.rssMb));
+  const maxAfterWarmup = Math.max(...warm.map((s) => s.rssMb), atWarmup);
+  emit({
+    bench: 'soak',
+    figure: 'verdict',
+    minutes: MINUTES,
+    devices: DEVICES,
+    hz: HZ,
+    samplesSent: sent.reduce((sum, d) => sum + d.samples, 0),
+    readingsStored: stored,
+    maxRssMb: maxRss,
+    rssAtWarmupMb: atWarmup,
+    rssEndMb: end,
+    growthAfterWarmupMb: Math.round((maxAfterWarmup - atWarmup) * 10) / 10,
+    flat: maxAfterWarmup - atWarmup <= atWarmup * FLAT_TOLERANCE,
+    targetMb: TARGET_RSS_MB,
+    ok: maxRss <= TARGET_RSS_MB,
+    daemonExit: code,
+  });
+}
+
+await main();
