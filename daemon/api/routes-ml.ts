@@ -5,7 +5,7 @@ import { isModelError, type PredictResult } from '../../models/index.js';
 import { BadRequestError, GymhubError, NotFoundError } from '../errors.js';
 import type { ModelSummary, TrainResult } from '../recognition/model-manager.js';
 import type { PredictionPage, PredictionQuery } from '../recognition/prediction-store.js';
-import { CursorQuery, DeviceIdParam, ErrorSchema, TimeRangeQuery, Vec3Schema, pageOf } from './schemas.js';
+import { CursorQuery, DeviceIdParam, ErrorSchema, ReadingSchema, TimeRangeQuery, pageOf } from './schemas.js';
 
 /** What the ML routes need (RecognitionService fits). */
 export interface MlApi {
@@ -46,15 +46,8 @@ const WindowSchema = Type.Object({
   probabilities: Probabilities,
   modelVersion: Type.String(),
 });
-const PredictReadingSchema = Type.Object({
-  deviceId: Type.Optional(DeviceIdParam),
-  ts: Type.Number({ description: 'ms' }),
-  seq: Type.Optional(Type.Integer({ minimum: 0 })),
-  accel: Vec3Schema,
-  gyro: Vec3Schema,
-  mag: Type.Optional(Vec3Schema),
-  temp: Type.Optional(Type.Number()),
-});
+/** The canonical reading; deviceId is optional here, as /predict is stateless. */
+const PredictReadingSchema = Type.Object({ ...ReadingSchema.properties, deviceId: Type.Optional(DeviceIdParam) });
 const PredictBody = Type.Object(
   {
     readings: Type.Array(PredictReadingSchema, { maxItems: MAX_PREDICT_READINGS }),

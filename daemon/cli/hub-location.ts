@@ -61,7 +61,7 @@ export async function findToken(flag: string | undefined, location: HubLocation)
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await access(path);
     return true;

@@ -1,9 +1,9 @@
-import { access, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateToken, hashToken } from '../api/auth.js';
 import { openState, STATE_FILE_NAME } from '../state.js';
 import { parseFlags, type CliIo } from './args.js';
-import { API_TOKEN_FILE_NAME, locateHub } from './hub-location.js';
+import { API_TOKEN_FILE_NAME, exists, locateHub } from './hub-location.js';
 
 export const TOKEN_HELP = `Usage: gymhub token [--data-dir DIR] [--config FILE]
 
@@ -50,13 +50,4 @@ export async function tokenCommand(io: CliIo): Promise<number> {
     io.stderr.write('gymhub: warning: api.token (or GYMHUB_API_TOKEN) is set and replaces this token when the hub restarts: remove it from the config and environment\n');
   }
   return 0;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
