@@ -26,7 +26,8 @@ import { segmentWindows } from '../models/windowing.js';
 const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, data: { type: 'string' } } });
 const SECONDS = Number(args.seconds);
 
-const recognizer = new Recognizer(await loadBundledModel());
+const bundled = await loadBundledModel();
+const recognizer = new Recognizer(bundled);
 const recordings = await loadRecordings(args.data ?? (await defaultDataDir(process.env)));
 const windows = recordings.flatMap((r) =>
   resample(r.samples).flatMap((segment) => segmentWindows(segment, recognizer.shape).map((w) => ({ columns: segment.columns, offset: w.offset }))),
@@ -76,7 +77,7 @@ function emit(figure: string, windowsPerS: number, extra: Record<string, unknown
       ratio: Number((windowsPerS / baselinePerS).toFixed(3)),
       target: figure === 'features+forest' ? 1000 : undefined,
       features: FEATURE_COUNT,
-      trees: recognizer.model.forest.baseModel.nEstimators,
+      trees: bundled.forest.baseModel.nEstimators,
       windowSamples: n,
       ...extra,
     })}\n`,

@@ -7,14 +7,16 @@ import { evaluateDataset, formatEvaluation } from './evaluate.js';
 import { loadBundledModel, loadModelFile } from './load-model.js';
 import { Recognizer } from './recognizer.js';
 
-export const EVALUATE_USAGE = `Usage: gymhub evaluate --data DIR [--model FILE] [--classes a,b,...] [--json]
+export const EVALUATE_USAGE = `Usage: gymhub evaluate --data DIR [--model FILE] [--classes a,b,...] [--no-smoothing] [--json]
 
 Evaluates a model on recordings laid out like shared/data/barbell-imu (folder name = true label, rep count
 in the file name as _reps10_ or _rep10_): window accuracy, macro-F1, per-class precision/recall, the
-confusion matrix (rows = true, columns = predicted) and the rep-count error per set.
+confusion matrix (rows = true, columns = predicted) and the rep-count error per set. Windows are scored as
+the hub reports them live: each set is a stream, with the model's temporal smoothing of probabilities.
   --model FILE     model file (default: the bundled model)
   --classes a,b    restrict recognition to these classes, as a session's candidates do; sets of
                    other exercises are then left out (a station with candidates never sees them)
+  --no-smoothing   score every window on its own, without the model's temporal smoothing
   --json           print one JSON object
 `;
 
@@ -30,6 +32,7 @@ export async function runEvaluate(argv: string[], out: NodeJS.WritableStream, co
         model: { type: 'string' },
         classes: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'no-smoothing': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -51,7 +54,7 @@ export async function runEvaluate(argv: string[], out: NodeJS.WritableStream, co
     const model = values.model ? await loadModelFile(resolve(values.model)) : await loadBundledModel();
     const recognizer = new Recognizer(model);
     const dir = values.data ? resolve(values.data) : await defaultDataDir(context.env);
-    const result = await evaluateDataset(dir, recognizer, { candidates });
+    const result = await evaluateDataset(dir, recognizer, { candidates, smoothing: !values['no-smoothing'] });
     out.write(values.json ? `${JSON.stringify(result)}\n` : formatEvaluation(result));
     return 0;
   } catch (e) {

@@ -1,8 +1,11 @@
 import type { Recording } from './dataset.js';
 import { evaluateSets, type EvaluationSet } from './evaluate.js';
 import { scoreClassification, scoreReps, type ClassificationScores } from './metrics.js';
-import { Recognizer } from './recognizer.js';
+import { FEATURE_COUNT } from './features/feature-list.js';
+import { Recognizer, REST_LABEL } from './recognizer.js';
 import { countReps, type RepCountOptions } from './reps.js';
+import { resample } from './resample.js';
+import { segmentWindows } from './windowing.js';
 import { buildTrainingSet, subsetTrainingSet, trainModelFromSet, type TrainOptions } from './train.js';
 
 /**
@@ -38,15 +41,32 @@ export interface CrossValidateOptions {
   train?: TrainOptions;
   candidates?: readonly string[];
   repOptions?: RepCountOptions;
+  /** Score windows with the model's temporal smoothing, as the hub reports them (default true). */
+  smoothing?: boolean;
+  /** Models already trained by trainFolds (to score the same models several ways); trained here otherwise. */
+  folds?: ReadonlyMap<string, Recognizer>;
+}
+
+/** One model per lifter, trained on all the other lifters' recordings. */
+export function trainFolds(recordings: readonly Recording[], train?: TrainOptions): Map<string, Recognizer> {
+  const set = buildTrainingSet(
+    recordings.map((r) => ({ label: r.label, samples: r.samples, group: r.lifter })),
+    train,
+  );
+  const lifters = [...new Set(recordings.map((r) => r.lifter))].sort();
+  return new Map(lifters.map((lifter) => [lifter, new Recognizer(trainModelFromSet(subsetTrainingSet(set, (g) => g !== lifter), train))]));
+}
+
+function testSetsOf(recordings: readonly Recording[], lifter: string): EvaluationSet[] {
+  return recordings
+    .filter((r) => r.lifter === lifter)
+    .map((r) => ({ name: r.file, label: r.label, group: r.lifter, reps: r.reps, samples: r.samples }));
 }
 
 export function crossValidate(recordings: readonly Recording[], options: CrossValidateOptions = {}): CrossValidationResult {
   const candidates = [...(options.candidates ?? ['squat', 'bicep_curl'])];
-  const set = buildTrainingSet(
-    recordings.map((r) => ({ label: r.label, samples: r.samples, group: r.lifter })),
-    options.train,
-  );
-  const lifters = [...new Set(recordings.map((r) => r.lifter))].sort();
+  const models = options.folds ?? trainFolds(recordings, options.train);
+  const lifters = [...models.keys()].sort();
   const folds: FoldResult[] = [];
   const truth: string[] = [];
   const predicted: string[] = [];
@@ -55,15 +75,13 @@ export function crossValidate(recordings: readonly Recording[], options: CrossVa
   const repPairs: { expected?: number; counted: number }[] = [];
   let labelsOrder: string[] = [];
   const windowsPerLifter: Record<string, Record<string, number>> = {};
+  const evaluateOptions = { repOptions: options.repOptions, smoothing: options.smoothing };
   for (const lifter of lifters) {
-    const model = trainModelFromSet(subsetTrainingSet(set, (g) => g !== lifter), options.train);
-    const recognizer = new Recognizer(model);
+    const recognizer = models.get(lifter)!;
     labelsOrder = [...recognizer.labels];
-    const testSets: EvaluationSet[] = recordings
-      .filter((r) => r.lifter === lifter)
-      .map((r) => ({ name: r.file, label: r.label, group: r.lifter, reps: r.reps, samples: r.samples }));
-    const all = evaluateSets(recognizer, testSets, { repOptions: options.repOptions });
-    const restricted = evaluateSets(recognizer, testSets, { candidates, repOptions: options.repOptions });
+    const testSets = testSetsOf(recordings, lifter);
+    const all = evaluateSets(recognizer, testSets, evaluateOptions);
+    const restricted = evaluateSets(recognizer, testSets, { ...evaluateOptions, candidates });
     all.confusion.matrix.forEach((row, i) =>
       row.forEach((count, j) => {
         for (let k = 0; k < count; k++) {
@@ -158,7 +176,10 @@ export function mergedScores(confusion: { labels: string[]; matrix: number[][] }
  * set3) at once and train on all other sets, lifters included. Not an estimate for new lifters; it shows
  * what the features can separate once a lifter's style has been seen.
  */
-export function crossValidateBySetNumber(recordings: readonly Recording[], train?: TrainOptions): { set: number; accuracy: number; macroF1: number; windows: number }[] {
+export function crossValidateBySetNumber(
+  recordings: readonly Recording[],
+  train?: TrainOptions,
+): { set: number; windows: number; single: ClassificationScores; smoothed: ClassificationScores }[] {
   const trainingSet = buildTrainingSet(
     recordings.map((r) => ({ label: r.label, samples: r.samples, group: `${r.lifter}#${r.set}` })),
     train,
@@ -166,82 +187,56 @@ export function crossValidateBySetNumber(recordings: readonly Recording[], train
   const setNumbers = [...new Set(recordings.map((r) => r.set))].sort((a, b) => a - b);
   return setNumbers.map((n) => {
     const model = trainModelFromSet(subsetTrainingSet(trainingSet, (g) => !g.endsWith(`#${n}`)), train);
-    const result = evaluateSets(
-      new Recognizer(model),
-      recordings.filter((r) => r.set === n).map((r) => ({ name: r.file, label: r.label, samples: r.samples })),
-    );
-    return { set: n, accuracy: result.accuracy, macroF1: result.macroF1, windows: result.windows };
+    const recognizer = new Recognizer(model);
+    const sets = recordings.filter((r) => r.set === n).map((r) => ({ name: r.file, label: r.label, samples: r.samples }));
+    const single = evaluateSets(recognizer, sets, { smoothing: false });
+    return { set: n, windows: single.windows, single, smoothed: evaluateSets(recognizer, sets) };
   });
 }
 
-const f3 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3));
-
-/** The results table (markdown) of ml-results.md. */
-export function formatCrossValidation(result: CrossValidationResult, title = 'Leave-one-lifter-out'): string {
-  const rows = result.folds;
-  const mean = (pick: (f: FoldResult) => number | undefined) => {
-    const v = rows.map(pick).filter((x): x is number => x !== undefined);
-    return v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-  };
-  const worst = (pick: (f: FoldResult) => number | undefined, lowIsBad = true) => {
-    const v = rows.map((f) => ({ f, x: pick(f) })).filter((e): e is { f: FoldResult; x: number } => e.x !== undefined);
-    const w = v.reduce((a, b) => ((lowIsBad ? b.x < a.x : b.x > a.x) ? b : a));
-    return `${w.x.toFixed(3)} (${w.f.lifter})`;
-  };
-  const lines = [
-    `### ${title}`,
-    '',
-    `| test lifter | windows | accuracy (all classes) | macro-F1 (all classes) | ${result.candidates.join(' vs ')} accuracy (candidates) | rep MAE | reps within 1 | sets |`,
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(
-      (f) =>
-        `| ${f.lifter} | ${f.windows} | ${f3(f.accuracy)} | ${f3(f.macroF1)} | ${f3(f.candidateAccuracy)} | ${f.repMae.toFixed(2)} | ${f3(f.repWithin1)} | ${f.sets} |`,
-    ),
-    `| **mean of lifters** | | ${f3(mean((f) => f.accuracy))} | ${f3(mean((f) => f.macroF1))} | ${f3(mean((f) => f.candidateAccuracy))} | ${mean((f) => f.repMae).toFixed(2)} | ${f3(mean((f) => f.repWithin1))} | |`,
-    `| **worst lifter** | | ${worst((f) => f.accuracy)} | ${worst((f) => f.macroF1)} | ${worst((f) => f.candidateAccuracy)} | ${worst((f) => f.repMae, false)} | ${worst((f) => f.repWithin1)} | |`,
-    `| **pooled (all test windows / sets)** | ${rows.reduce((a, f) => a + f.windows, 0)} | ${f3(result.pooled.accuracy)} | ${f3(result.pooled.macroF1)} | ${f3(result.pooled.candidateAccuracy)} | ${result.pooled.repMae.toFixed(2)} | ${f3(result.pooled.repWithin1)} | ${rows.reduce((a, f) => a + f.sets, 0)} |`,
-    '',
-    `Pooled per-class F1: ${Object.entries(result.pooled.perClassF1)
-      .map(([c, f]) => `${c} ${f.toFixed(2)}`)
-      .join(', ')}`,
-    '',
-    'Pooled confusion (rows = true, columns = predicted):',
-    '',
-    `| true \\ predicted | ${result.confusion.labels.join(' | ')} |`,
-    `|---|${result.confusion.labels.map(() => '---:').join('|')}|`,
-    ...result.confusion.matrix
-      .map((row, i) => ({ row, label: result.confusion.labels[i] }))
-      .filter(({ row }) => row.some((v) => v > 0))
-      .map(({ row, label }) => `| ${label} | ${row.join(' | ')} |`),
-  ];
-  return `${lines.join('\n')}\n`;
+/**
+ * A ceiling for any averaging of a set's windows: every window of a set labelled with the argmax of the mean
+ * forest probabilities over the whole set (still windows stay rest). It knows the future and where sets
+ * begin and end, which live recognition does not; what a set's windows cannot agree on even so, no causal
+ * smoothing can recover.
+ */
+export function setMeanBound(recordings: readonly Recording[], folds: ReadonlyMap<string, Recognizer>): ClassificationScores & { perLifter: Record<string, number>; setsRight: number; sets: number } {
+  const truth: string[] = [];
+  const predicted: string[] = [];
+  const perLifter: Record<string, number> = {};
+  let setsRight = 0;
+  let sets = 0;
+  let labels: readonly string[] = [];
+  for (const [lifter, recognizer] of folds) {
+    labels = recognizer.labels;
+    const lifterTruth: string[] = [];
+    const lifterPredicted: string[] = [];
+    const extractor = recognizer.createExtractor();
+    const features = new Float64Array(FEATURE_COUNT);
+    for (const set of testSetsOf(recordings, lifter)) {
+      const sum = new Float64Array(recognizer.classes.length);
+      const rest: boolean[] = [];
+      for (const segment of resample(set.samples, { rateHz: recognizer.model.rateHz, maxGapMs: recognizer.model.maxGapMs })) {
+        for (const w of segmentWindows(segment, recognizer.shape)) {
+          const p = recognizer.classifyWindow(segment.columns, w.offset, extractor, features);
+          rest.push(p.label === REST_LABEL);
+          recognizer.classes.forEach((c, k) => (sum[k] += p.probabilities[c]));
+        }
+      }
+      let best = 0;
+      for (let k = 1; k < sum.length; k++) if (sum[k] > sum[best]) best = k;
+      const label = recognizer.classes[best];
+      sets++;
+      if (label === set.label) setsRight++;
+      for (const isRest of rest) {
+        lifterTruth.push(set.label);
+        lifterPredicted.push(isRest ? REST_LABEL : label);
+      }
+    }
+    perLifter[lifter] = scoreClassification(lifterTruth, lifterPredicted, recognizer.labels).macroF1;
+    truth.push(...lifterTruth);
+    predicted.push(...lifterPredicted);
+  }
+  const exercises = [...new Set(truth)].sort();
+  return { ...scoreClassification(truth, predicted, [...exercises, ...labels.filter((l) => !exercises.includes(l))]), perLifter, setsRight, sets };
 }
-
-/** Recall of each exercise for each held-out lifter: which lifter's which exercise does not carry over. */
-export function formatRecallPerLifter(result: CrossValidationResult): string {
-  const classes = [...new Set(result.folds.flatMap((f) => f.classesTested))].sort();
-  return [
-    `| test lifter | ${classes.join(' | ')} |`,
-    `|---|${classes.map(() => '---:').join('|')}|`,
-    ...result.folds.map((f) => {
-      const cells = classes.map((c) => {
-        const i = f.confusion.labels.indexOf(c);
-        const row = i >= 0 ? f.confusion.matrix[i] : [];
-        const total = row.reduce((a, b) => a + b, 0);
-        return total > 0 ? (row[i] / total).toFixed(2) : '-';
-      });
-      return `| ${f.lifter} | ${cells.join(' | ')} |`;
-    }),
-  ].join('\n') + '\n';
-}
-
-export function formatWindowsPerLifter(result: CrossValidationResult): string {
-  const classes = [...new Set(Object.values(result.windowsPerLifter).flatMap((m) => Object.keys(m)))].sort();
-  const lifters = Object.keys(result.windowsPerLifter).sort();
-  return [
-    `| lifter | ${classes.join(' | ')} |`,
-    `|---|${classes.map(() => '---:').join('|')}|`,
-    ...lifters.map((l) => `| ${l} | ${classes.map((c) => result.windowsPerLifter[l][c] ?? 0).join(' | ')} |`),
-  ].join('\n') + '\n';
-}
-

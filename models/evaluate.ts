@@ -5,6 +5,7 @@ import { REST_LABEL, UNKNOWN_LABEL, type Recognizer } from './recognizer.js';
 import { countRepsInSegments, type RepCountOptions } from './reps.js';
 import { resample } from './resample.js';
 import type { Sample } from './sample.js';
+import type { SmoothingSettings } from './smoothing.js';
 import { segmentWindows } from './windowing.js';
 
 /** One labelled set to evaluate on: a recording file or a labelled session. */
@@ -25,6 +26,12 @@ export interface EvaluateOptions {
    */
   candidates?: readonly string[];
   repOptions?: RepCountOptions;
+  /**
+   * Score windows as the hub reports them, with the model's temporal smoothing (default true; smoothing.ts):
+   * each set is a stream of its own, the average restarting at its start, at gaps and at still windows.
+   * false: every window on its own.
+   */
+  smoothing?: boolean;
 }
 
 export interface SetResult {
@@ -42,6 +49,8 @@ export interface SetResult {
 export interface EvaluationResult extends ClassificationScores {
   model: string;
   candidates?: string[];
+  /** The temporal smoothing the windows were scored with; absent when none. */
+  smoothing?: SmoothingSettings;
   windows: number;
   sets: number;
   /** Sets left out because their label is not among the candidates. */
@@ -59,6 +68,7 @@ export function evaluateSets(recognizer: Recognizer, allSets: readonly Evaluatio
   const extractor = recognizer.createExtractor();
   const features = new Float64Array(FEATURE_COUNT);
   const model = recognizer.model;
+  const smoother = options.smoothing === false ? undefined : recognizer.createSmoother();
   const truth: string[] = [];
   const predicted: string[] = [];
   const perSet: SetResult[] = [];
@@ -66,8 +76,9 @@ export function evaluateSets(recognizer: Recognizer, allSets: readonly Evaluatio
     const segments = resample(set.samples, { rateHz: model.rateHz, maxGapMs: model.maxGapMs });
     const labels: string[] = [];
     for (const segment of segments) {
+      smoother?.reset();
       for (const w of segmentWindows(segment, recognizer.shape)) {
-        labels.push(recognizer.classifyWindow(segment.columns, w.offset, extractor, features, mask).label);
+        labels.push(recognizer.classifyWindow(segment.columns, w.offset, extractor, features, mask, smoother).label);
       }
     }
     truth.push(...labels.map(() => set.label));
@@ -89,6 +100,7 @@ export function evaluateSets(recognizer: Recognizer, allSets: readonly Evaluatio
   return {
     model: recognizer.version,
     ...(options.candidates && options.candidates.length > 0 ? { candidates: [...options.candidates] } : {}),
+    ...(smoother?.enabled && model.smoothing ? { smoothing: { ...model.smoothing } } : {}),
     ...scores,
     windows: truth.length,
     sets: sets.length,
@@ -115,6 +127,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 export function formatEvaluation(result: EvaluationResult): string {
   const lines: string[] = [];
   lines.push(`model ${result.model}${result.candidates ? ` (candidates: ${result.candidates.join(', ')})` : ''}`);
+  const smoothing = result.smoothing;
+  lines.push(smoothing ? `windows smoothed as live: ${smoothing.method}, time constant ${smoothing.timeConstantS} s` : 'windows scored one by one (no smoothing)');
   const skipped = result.skippedSets > 0 ? ` (${result.skippedSets} sets of other exercises left out)` : '';
   lines.push(`windows ${result.windows}, sets ${result.sets}${skipped}`);
   lines.push(`accuracy ${pct(result.accuracy)}   macro-F1 ${result.macroF1.toFixed(3)}   set vote accuracy ${pct(result.setAccuracy)}`);

@@ -12,6 +12,7 @@ export { parseModel, parseModelJson, serializeModel, type ModelFile, type Motion
 export { loadModelFile, loadBundledModel, bundledModelPath } from './load-model.js';
 export { Recognizer, REST_LABEL, UNKNOWN_LABEL, type WindowPrediction } from './recognizer.js';
 export { LiveRecognizer, type LivePrediction, type LiveRecognizerOptions } from './live.js';
+export { ProbabilitySmoother, DEFAULT_SMOOTHING, type SmoothingSettings } from './smoothing.js';
 export { predictReadings, type PredictResult, type PredictOptions } from './predict.js';
 export { sessionLabel } from './session-label.js';
 export { RepCounter, countReps, type RepCountOptions, type RepCountResult } from './reps.js';

@@ -3,6 +3,7 @@ import { FEATURE_COUNT } from './features/feature-list.js';
 import type { CandidateMask, Recognizer } from './recognizer.js';
 import { StreamingResampler } from './resample.js';
 import { CHANNEL_COUNT, type Sample } from './sample.js';
+import type { ProbabilitySmoother } from './smoothing.js';
 import { windowShape, type WindowShape } from './windowing.js';
 
 export interface LivePrediction {
@@ -25,7 +26,9 @@ export interface LiveRecognizerOptions {
 
 /**
  * Live recognition for one device: readings in (any rate, with drops and gaps), one prediction per
- * completed window out. Holds only a window's worth of resampled signal.
+ * completed window out. Holds only a window's worth of resampled signal. A window's probabilities are
+ * averaged with the preceding windows of the same gap-free stretch as the model says (smoothing.ts); the
+ * average restarts at a gap, a still window, a change of candidates and restartSmoothing().
  */
 export class LiveRecognizer {
   private readonly recognizer: Recognizer;
@@ -35,6 +38,7 @@ export class LiveRecognizer {
   private readonly features = new Float64Array(FEATURE_COUNT);
   private readonly extractor: FeatureExtractor;
   private readonly periodMs: number;
+  private readonly smoother: ProbabilitySmoother;
   private filled = 0;
   private bufferStartMs = 0;
   private mask: CandidateMask | undefined;
@@ -48,11 +52,13 @@ export class LiveRecognizer {
     this.extractor = recognizer.createExtractor();
     this.buffer = Array.from({ length: CHANNEL_COUNT }, () => new Float64Array(this.shape.length));
     this.mask = recognizer.candidateMask(options.candidates);
+    this.smoother = recognizer.createSmoother(this.shape.hop / model.rateHz);
     this.resampler = new StreamingResampler(
       {
         segmentStart: (t0Ms) => {
           this.filled = 0;
           this.bufferStartMs = t0Ms;
+          this.smoother.reset();
         },
         sample: (_tMs, values) => this.addSample(values),
       },
@@ -67,6 +73,13 @@ export class LiveRecognizer {
   /** Throws ModelError 'unknown_class' (and keeps the previous candidates) for a class the model lacks. */
   setCandidates(candidates: readonly string[] | undefined): void {
     this.mask = this.recognizer.candidateMask(candidates);
+    // probabilities renormalised over other classes do not average with the new ones
+    this.smoother.reset();
+  }
+
+  /** The next window starts the probability average again (a session started: a new set). */
+  restartSmoothing(): void {
+    this.smoother.reset();
   }
 
   /** Readings in time order (a batch that is not is sorted); returns the windows completed by them. */
@@ -82,6 +95,7 @@ export class LiveRecognizer {
   reset(): void {
     this.resampler.reset();
     this.filled = 0;
+    this.smoother.reset();
   }
 
   private addSample(values: Float64Array): void {
@@ -89,7 +103,7 @@ export class LiveRecognizer {
     for (let c = 0; c < CHANNEL_COUNT; c++) this.buffer[c][this.filled] = values[c];
     this.filled++;
     if (this.filled < n) return;
-    const p = this.recognizer.classifyWindow(this.buffer, 0, this.extractor, this.features, this.mask);
+    const p = this.recognizer.classifyWindow(this.buffer, 0, this.extractor, this.features, this.mask, this.smoother);
     this.out.push({
       windowStart: this.bufferStartMs,
       windowEnd: this.bufferStartMs + n * this.periodMs,

@@ -4,6 +4,7 @@ import { FEATURE_COUNT } from './features/feature-list.js';
 import { CompiledForest } from './forest.js';
 import type { ModelFile } from './model-file.js';
 import { motionLevel, type MotionLevel } from './motion.js';
+import { ProbabilitySmoother } from './smoothing.js';
 import { windowShape, type WindowShape } from './windowing.js';
 
 export const REST_LABEL = 'rest';
@@ -16,6 +17,9 @@ export interface WindowPrediction {
   probabilities: Record<string, number>;
 }
 
+/** A model file's settings: everything but the forest, which a Recognizer keeps only compiled. */
+export type ModelSettings = Omit<ModelFile, 'forest'>;
+
 /** A compiled candidate set: which forest classes are allowed. */
 export type CandidateMask = Uint8Array;
 
@@ -24,7 +28,7 @@ export type CandidateMask = Uint8Array;
  * lives in the callers (LiveRecognizer, predictReadings), each with its own FeatureExtractor.
  */
 export class Recognizer {
-  readonly model: ModelFile;
+  readonly model: ModelSettings;
   readonly version: string;
   /** The forest's classes (exercises). */
   readonly classes: readonly string[];
@@ -35,11 +39,15 @@ export class Recognizer {
   private readonly proba: Float64Array;
 
   constructor(model: ModelFile) {
-    this.model = model;
+    // The forest's JSON trees (about 7 MB of objects for the bundled model) are not kept: the hub's
+    // recognizer lives as long as the hub, and they were its biggest retainer in a heap snapshot under
+    // bench/soak. Predictions use the compiled typed arrays.
+    const { forest, ...settings } = model;
+    this.model = settings;
     this.version = model.version;
     this.classes = [...model.classes];
     this.labels = [...model.classes, REST_LABEL, UNKNOWN_LABEL];
-    this.forest = CompiledForest.fromJson(model.forest, model.classes.length, FEATURE_COUNT);
+    this.forest = CompiledForest.fromJson(forest, model.classes.length, FEATURE_COUNT);
     this.shape = windowShape(model.rateHz, { windowS: model.windowS, overlap: model.overlap });
     this.proba = new Float64Array(model.classes.length);
   }
@@ -70,18 +78,33 @@ export class Recognizer {
     return mask.some((v) => v === 1) ? mask : undefined;
   }
 
-  /** Classifies the window columns[c][offset .. offset + shape.length). */
+  /**
+   * The model's temporal smoothing (smoothing.ts) for one stream of windows; a pass-through when the model
+   * has none. `hopS`: time between window starts, the model's overlap by default.
+   */
+  createSmoother(hopS = this.shape.hop / this.model.rateHz): ProbabilitySmoother {
+    return new ProbabilitySmoother(this.model.smoothing, this.classes.length, hopS);
+  }
+
+  /**
+   * Classifies the window columns[c][offset .. offset + shape.length). With a smoother (the stream's, windows
+   * in time order) the probabilities are averaged with the stream's previous windows; a rest window resets it.
+   */
   classifyWindow(
     columns: readonly Float64Array[],
     offset: number,
     extractor: FeatureExtractor,
     features: Float64Array,
     mask?: CandidateMask,
+    smoother?: ProbabilitySmoother,
   ): WindowPrediction {
     const motion = motionLevel(columns, offset, this.shape.length);
-    if (this.isRest(motion)) return this.restPrediction();
+    if (this.isRest(motion)) {
+      smoother?.reset();
+      return this.restPrediction();
+    }
     extractor.extract(columns, offset, features);
-    return this.classifyFeatures(features, mask);
+    return this.classifyFeatures(features, mask, smoother);
   }
 
   isRest(motion: MotionLevel): boolean {
@@ -89,8 +112,11 @@ export class Recognizer {
     return motion.accStd < gate.accStdMax && motion.gyroStd < gate.gyroStdMax;
   }
 
-  /** Forest probabilities, renormalised over the candidates when there are any. */
-  classifyFeatures(features: ArrayLike<number>, mask?: CandidateMask): WindowPrediction {
+  /**
+   * Forest probabilities, renormalised over the candidates when there are any, then averaged by the smoother
+   * when one is given; the label (or `unknown`) is decided on the result.
+   */
+  classifyFeatures(features: ArrayLike<number>, mask?: CandidateMask, smoother?: ProbabilitySmoother): WindowPrediction {
     const p = this.forest.predictProba(features, this.proba);
     if (mask) {
       let sum = 0;
@@ -100,6 +126,7 @@ export class Recognizer {
       }
       for (let k = 0; k < p.length; k++) p[k] = sum > 0 ? p[k] / sum : 0;
     }
+    smoother?.apply(p);
     let best = 0;
     for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
     const probabilities: Record<string, number> = {};

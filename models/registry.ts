@@ -42,7 +42,7 @@ export class ModelRegistry {
   private readonly dir: string;
   private readonly loadBundled: () => Promise<ModelFile>;
   private readonly now: () => number;
-  private bundled: ModelFile | undefined;
+  private bundledEntry: BundledEntry | undefined;
 
   constructor(options: ModelRegistryOptions) {
     this.dir = join(options.dataDir, 'models');
@@ -50,17 +50,28 @@ export class ModelRegistry {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * The bundled model, read from its file at each call (start-up, activation, training). Kept, it would hold
+   * its forest's JSON trees, about 7 MB of objects, for the life of the hub while recognition uses the
+   * compiled copy (bench/soak, heap snapshot); only its summary is kept.
+   */
   async bundledModel(): Promise<ModelFile> {
-    this.bundled ??= await this.loadBundled();
-    return this.bundled;
+    const model = await this.loadBundled();
+    this.bundledEntry ??= summary(model);
+    return model;
+  }
+
+  private async bundled(): Promise<BundledEntry> {
+    if (!this.bundledEntry) await this.bundledModel();
+    return this.bundledEntry!;
   }
 
   /** Every available model, the bundled one first, then stored ones oldest first. */
   async list(): Promise<RegistryEntry[]> {
-    const bundled = await this.bundledModel();
+    const bundled = await this.bundled();
     const activeVersion = await this.activeVersion();
     const entries: RegistryEntry[] = [
-      { ...summary(bundled), source: 'bundled', active: activeVersion === bundled.version },
+      { ...bundled, classes: [...bundled.classes], source: 'bundled', active: activeVersion === bundled.version },
     ];
     for (const version of await this.storedVersions()) {
       if (version === bundled.version) continue;
@@ -74,26 +85,28 @@ export class ModelRegistry {
   /** The active version; the bundled model's when none is set or the set one is gone. */
   async activeVersion(): Promise<string> {
     const pointer = await this.readPointer();
-    const bundled = await this.bundledModel();
+    const bundled = await this.bundled();
     if (!pointer || pointer.active === bundled.version) return bundled.version;
     return (await this.readMeta(pointer.active)) ? pointer.active : bundled.version;
   }
 
   /** The active model, falling back to the bundled one when the active file is missing or unusable. */
   async active(): Promise<{ model: ModelFile; fallback?: string }> {
+    // At start-up the bundled model is not known yet: the copy read to learn its version is the one returned.
+    const loaded = this.bundledEntry ? undefined : await this.bundledModel();
     const version = await this.activeVersion();
-    const bundled = await this.bundledModel();
-    if (version === bundled.version) return { model: bundled };
+    const bundled = await this.bundled();
+    if (version === bundled.version) return { model: loaded ?? (await this.bundledModel()) };
     try {
       return { model: await this.get(version) };
     } catch (err) {
-      return { model: bundled, fallback: `active model ${version} unusable: ${(err as Error).message}` };
+      return { model: loaded ?? (await this.bundledModel()), fallback: `active model ${version} unusable: ${(err as Error).message}` };
     }
   }
 
   async get(version: string): Promise<ModelFile> {
-    const bundled = await this.bundledModel();
-    if (version === bundled.version) return bundled;
+    const bundled = await this.bundled();
+    if (version === bundled.version) return this.bundledModel();
     checkVersion(version);
     return loadModelFile(join(this.dir, version, 'model.json'));
   }
@@ -122,7 +135,7 @@ export class ModelRegistry {
 
   /** Makes `version` active; the previous one is remembered for rollback(). */
   async activate(version: string): Promise<void> {
-    const bundled = await this.bundledModel();
+    const bundled = await this.bundled();
     if (version !== bundled.version) await this.get(version);
     const current = await this.activeVersion();
     if (current === version) return;
@@ -133,7 +146,7 @@ export class ModelRegistry {
 
   /** Re-activates the previously active version (the bundled model when there is no history). */
   async rollback(): Promise<string> {
-    const bundled = await this.bundledModel();
+    const bundled = await this.bundled();
     const pointer = await this.readPointer();
     const current = await this.activeVersion();
     const history = [...(pointer?.history ?? [])];
@@ -184,7 +197,9 @@ export class ModelRegistry {
   }
 }
 
-function summary(model: ModelFile): Omit<RegistryEntry, 'active' | 'source'> {
+type BundledEntry = Omit<RegistryEntry, 'active' | 'source'>;
+
+function summary(model: ModelFile): BundledEntry {
   return {
     version: model.version,
     featureVersion: model.featureVersion,

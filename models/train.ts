@@ -15,6 +15,7 @@ import {
 import { motionLevel } from './motion.js';
 import { DEFAULT_MAX_GAP_MS, DEFAULT_RATE_HZ, resample } from './resample.js';
 import type { Sample } from './sample.js';
+import { DEFAULT_SMOOTHING, type SmoothingSettings } from './smoothing.js';
 import { DEFAULT_OVERLAP, DEFAULT_WINDOW_S, segmentWindows, windowShape } from './windowing.js';
 
 /** One labelled stretch of readings: a recording file, or a labelled session from a hub. */
@@ -38,6 +39,8 @@ export interface TrainOptions {
   forest?: ForestTrainOptions;
   motionGate?: MotionGate;
   unknownThreshold?: number;
+  /** Temporal smoothing the model asks its users to apply (smoothing.ts); DEFAULT_SMOOTHING by default. */
+  smoothing?: SmoothingSettings | 'none';
   /**
    * Tempo augmentation (augment.ts): each training recording is added again done at these speed factors
    * (2 = twice as slow). Empty: none.
@@ -117,6 +120,7 @@ export function trainModelFromSet(set: TrainingSet, options: TrainOptions = {}):
   const presentClasses = new Set(set.labels);
   if (presentClasses.size < 2) throw new ModelError('invalid_dataset', 'training needs windows of at least two exercises');
   const s = settingsOf(options);
+  const smoothing = options.smoothing ?? DEFAULT_SMOOTHING;
   const forestOptions = { ...DEFAULT_FOREST_OPTIONS, ...options.forest };
   const forest = trainForest(set.rows, set.labels, set.classes.length, {
     ...forestOptions,
@@ -136,6 +140,7 @@ export function trainModelFromSet(set: TrainingSet, options: TrainOptions = {}):
     maxGapMs: s.maxGapMs,
     motionGate: s.motionGate,
     unknownThreshold: options.unknownThreshold ?? DEFAULT_UNKNOWN_THRESHOLD,
+    ...(smoothing === 'none' ? {} : { smoothing: { ...smoothing } }),
     training: {
       trainer: 'gymhub-cart',
       forest: forestOptions,

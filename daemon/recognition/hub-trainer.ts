@@ -106,7 +106,10 @@ export class HubTrainer {
   }
 }
 
-/** Window labels of held-out sessions by one model, scored at the end like models' evaluateSets. */
+/**
+ * Window labels of held-out sessions by one model, scored at the end like models' evaluateSets: each session
+ * a stream of its own, with the model's temporal smoothing, as the hub would have reported them live.
+ */
 class WindowScorer {
   private readonly truth: string[] = [];
   private readonly predicted: string[] = [];
@@ -122,9 +125,11 @@ class WindowScorer {
   add(label: string, samples: readonly Sample[]): void {
     const model = this.recognizer.model;
     const labels: string[] = [];
+    const smoother = this.recognizer.createSmoother();
     for (const segment of resample(samples, { rateHz: model.rateHz, maxGapMs: model.maxGapMs })) {
+      smoother.reset();
       for (const w of segmentWindows(segment, this.recognizer.shape)) {
-        labels.push(this.recognizer.classifyWindow(segment.columns, w.offset, this.extractor, this.features).label);
+        labels.push(this.recognizer.classifyWindow(segment.columns, w.offset, this.extractor, this.features, undefined, smoother).label);
       }
     }
     for (const predicted of labels) {
