@@ -54,8 +54,6 @@ export interface ModelManagerOptions {
   readings: ReadingSource;
   log: Logger;
   training?: TrainingSettings;
-  /** The model in use now (what the new one is compared with). */
-  current: () => ModelFile | undefined;
   /** Puts a model to use (called once it is the registry's active one). */
   use: (model: ModelFile, source: string) => void;
 }
@@ -143,7 +141,9 @@ export class ModelManager {
 
   private async runTraining(force: boolean, seed: number | undefined, signal: AbortSignal): Promise<TrainResult> {
     const { registry, log } = this.options;
-    const current = this.options.current() ?? (await registry.active()).model;
+    // What the new model is compared with: the one in use, which is the registry's active one (the bundled one
+    // when that is unusable), read back from its file because recognition keeps only its compiled forest.
+    const current = (await registry.active()).model;
     const settings = this.options.training ?? {};
     const started = performance.now();
     const result = await trainOnHub(

@@ -100,7 +100,6 @@ export class RecognitionService {
       readings: options.readings,
       log: options.log,
       training: options.training,
-      current: () => this.recognizer?.model,
       use: (model, source) => this.useModel(model, source),
     });
   }
@@ -288,6 +287,8 @@ export class RecognitionService {
 
   private onSession({ type, session }: HubEvents['session']): void {
     const state = this.devices.find(session.deviceId);
+    // a set starts or ends: the device's probability average (models/smoothing.ts) forgets the windows before
+    if (type === 'started' || type === 'ended') state?.live.restartSmoothing();
     if (type === 'ended') this.track(this.finish(session));
     if (type === 'deleted') {
       this.recorder.forget(session.id);

@@ -49,6 +49,11 @@ export class SampleColumns {
     return this.ts.length;
   }
 
+  /** Forgets every sample and keeps the arrays: only for columns no reader can hold a view of (a device's tail). */
+  clear(): void {
+    this.length = 0;
+  }
+
   push(reading: Reading): void {
     if (this.length === this.capacity) this.grow(this.length + 1);
     const i = this.length;

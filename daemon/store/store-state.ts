@@ -1,14 +1,14 @@
 import type { Reading } from '../../drivers/reading.js';
 import type { DeviceMeta, StoreMeta } from './meta.js';
 import { emptyStoreMeta } from './meta.js';
-import type { SampleColumns } from './sample-columns.js';
+import { SampleColumns } from './sample-columns.js';
 
-/** A device's readings that are in the journal and not yet in a block. */
+/** A device's readings that are in the journal and not yet in a block (none right after a compaction). */
 export interface DeviceTail {
   columns: SampleColumns;
   /** The journal entries these readings came from, oldest first. */
   journalSeqs: number[];
-  /** When (store clock) the oldest of them arrived: a tail older than the maximum age is compacted. */
+  /** When (store clock) the oldest of them arrived (or, while empty, when it was compacted): a tail older than the maximum age is compacted. */
   since: number;
 }
 
@@ -41,7 +41,11 @@ export class StoreState {
 
   tailView(deviceId: string): TailView | undefined {
     const tail = this.tails.get(deviceId);
-    return tail && tail.columns.length > 0 ? { columns: tail.columns, length: tail.columns.length } : undefined;
+    if (!tail || tail.columns.length === 0) return undefined;
+    // A copy: once the tail is compacted, its arrays take the device's next readings (commit-plan.ts).
+    const columns = new SampleColumns(tail.columns.length);
+    columns.appendFrom(tail.columns);
+    return { columns, length: columns.length };
   }
 
   tailReadings(): number {

@@ -16,6 +16,7 @@ import { generate, parser as createParser, type Packet } from 'mqtt-packet';
 import type { Clock, Timer } from '../../daemon/clock.js';
 import { AckWindow } from './ack-window.js';
 import { FramingError, PacketFramer, type OversizedPublish } from './framer.js';
+import { disableMqttNumberCache } from './packet-number-cache.js';
 
 export interface ConnectionOptions {
   /** mqtt://, tcp://, mqtts:// or tls:// with host and optional port, user and password. */
@@ -120,6 +121,7 @@ export class MqttConnection {
     const secure = url.protocol === 'mqtts:' || url.protocol === 'tls:' || url.protocol === 'ssl:';
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const port = Number(url.port || (secure ? 8883 : 1883));
+    disableMqttNumberCache();
     const socket = secure
       ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...options.tls })
       : net.connect({ host, port });

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import type { Aedes, AedesOptions } from 'aedes';
 import type { Logger } from 'pino';
+import { disableMqttNumberCache } from './packet-number-cache.js';
 
 export interface EmbeddedBrokerOptions {
   /** 0 picks a free port (tests). */
@@ -36,6 +37,7 @@ export interface EmbeddedBroker {
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const { Aedes } = await import('aedes');
+  disableMqttNumberCache();
   const { log, beforePublish } = options;
   const tails = new WeakMap<object, Promise<void>>();
 
