@@ -102,6 +102,7 @@ function envOverrides(env: Record<string, string | undefined>, problems: string[
   if (env.GYMHUB_DATA_DIR) out.dataDir = env.GYMHUB_DATA_DIR;
   if (env.GYMHUB_HTTP_HOST) section('http').host = env.GYMHUB_HTTP_HOST;
   if (env.GYMHUB_HTTP_PORT) section('http').port = int('GYMHUB_HTTP_PORT', env.GYMHUB_HTTP_PORT);
+  if (env.GYMHUB_HTTP_CORS_ORIGINS !== undefined) section('http').corsOrigins = env.GYMHUB_HTTP_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean);
   if (env.GYMHUB_API_TOKEN) section('api').token = env.GYMHUB_API_TOKEN;
   if (env.GYMHUB_MQTT_URL) section('mqtt').url = env.GYMHUB_MQTT_URL;
   if (env.GYMHUB_MQTT_EMBEDDED_PORT) section('mqtt').embeddedPort = int('GYMHUB_MQTT_EMBEDDED_PORT', env.GYMHUB_MQTT_EMBEDDED_PORT);

@@ -1,8 +1,11 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
+import cors from '@fastify/cors';
+import { corsOptions } from './cors.js';
+import { apiValidatorCompiler } from './validator.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Codec } from '../../drivers/codec/codec.js';
@@ -11,6 +14,9 @@ import type { Reading } from '../../drivers/reading.js';
 import type { DeviceRegistry } from '../device-registry.js';
 import { apiErrorHandler } from './error-handler.js';
 import { bearerMatches, FailedAuthLimiter } from './auth.js';
+import { RateLimiter } from './rate-limit.js';
+import { apiMetricFamilies } from './api-metrics.js';
+import { renderPrometheus } from '../metrics.js';
 import type { Health } from './schemas.js';
 import { healthRoutes, infoRoutes, type Info } from './routes-health.js';
 import { readingRoutes } from './routes-readings.js';
@@ -19,10 +25,14 @@ import type { DeviceAdmin } from '../device-admin.js';
 import type { DiscoveredBleDevice } from '../../drivers/ble/ble-events.js';
 import { metricsRoutes } from './routes-metrics.js';
 import { streamRoutes } from './routes-stream.js';
+import { dashboardRoutes } from './routes-dashboard.js';
 import { sessionRoutes } from './routes-sessions.js';
 import { mlRoutes, type MlApi } from './routes-ml.js';
 import type { SessionService } from '../sessions/session-service.js';
 import type { EventBus } from '../event-bus.js';
+import type { SyncApi } from '../../sync/sync-types.js';
+import type { ModelPullStatus } from '../../sync/model-pull.js';
+import { syncRoutes } from './routes-sync.js';
 
 /** The store as the API sees it (the read side plus nothing more). */
 export interface ApiStore {
@@ -46,6 +56,11 @@ export interface ApiDeps {
   health: () => Health;
   bodyLimitBytes: number;
   failedAuthPerMinute: number;
+  /** Exact browser origins allowed cross-origin; empty: no CORS headers at all. */
+  corsOrigins: readonly string[];
+  /** Per client address: readings/s into POST /readings and POST /predict (429 with Retry-After over it). */
+  ingestReadingsPerS: number;
+  predictReadingsPerS: number;
   version: string;
   /** The Prometheus text for /metrics. */
   metrics: () => string;
@@ -56,6 +71,10 @@ export interface ApiDeps {
   info: () => Info;
   recognition: MlApi;
   predictBodyLimitBytes: number;
+  /** Cloud sync (SYNC_OFF when sync.postgresUrl is unset). */
+  sync: SyncApi;
+  /** The hub's pull of published cloud models; null when sync is off. */
+  modelPull: () => ModelPullStatus | null;
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
@@ -68,15 +87,20 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     bodyLimit: deps.bodyLimitBytes,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(apiValidatorCompiler);
 
+  if (deps.corsOrigins.length > 0) await app.register(cors, corsOptions(deps.corsOrigins));
   app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
 
+  // Before the auth hook: its onRequest hook marks upgrade requests, so that a refused upgrade (401, 429) has
+  // its socket closed after the answer instead of left half-open, which would also keep close() waiting.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const limiter = new FailedAuthLimiter(deps.clock, deps.failedAuthPerMinute);
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     if (limiter.blocked(request.ip)) {
+      limiter.refused++;
       return reply.code(429).send({ error: 'too_many_failed_auth', message: 'too many failed authentications; try again later' });
     }
     const queryToken = (request.query as { token?: unknown } | undefined)?.token;
@@ -98,16 +122,20 @@ export async function buildApp(deps: ApiDeps): Promise<App> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   await app.register(healthRoutes, { health: deps.health });
-  await app.register(metricsRoutes, { metrics: deps.metrics });
-  await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock });
+  const ingestLimiter = new RateLimiter(deps.clock, { ratePerS: deps.ingestReadingsPerS, burst: deps.ingestReadingsPerS, what: 'readings' });
+  const predictLimiter = new RateLimiter(deps.clock, { ratePerS: deps.predictReadingsPerS, burst: deps.predictReadingsPerS, what: 'readings to predict' });
+  const apiMetrics = () => renderPrometheus(apiMetricFamilies({ ingest: ingestLimiter, predict: predictLimiter, failedAuth: limiter }));
+  await app.register(metricsRoutes, { metrics: () => deps.metrics() + apiMetrics() });
+  await app.register(readingRoutes, { prefix: '/api/v1', store: deps.store, codec: deps.codec, sink: deps.sink, clock: deps.clock, limiter: ingestLimiter });
   await app.register(deviceRoutes, { prefix: '/api/v1', registry: deps.registry });
   await app.register(infoRoutes, { prefix: '/api/v1', info: deps.info });
   await app.register(sessionRoutes, { prefix: '/api/v1', sessions: deps.sessions, store: deps.store });
-  await app.register(mlRoutes, { prefix: '/api/v1', recognition: deps.recognition, predictBodyLimitBytes: deps.predictBodyLimitBytes });
+  await app.register(mlRoutes, { prefix: '/api/v1', recognition: deps.recognition, predictBodyLimitBytes: deps.predictBodyLimitBytes, limiter: predictLimiter });
   await app.register(streamRoutes, { prefix: '/api/v1', bus: deps.bus });
   await app.register(deviceAdminRoutes, { prefix: '/api/v1', admin: deps.devices, discovered: deps.discoveredBle });
+  await app.register(syncRoutes, { prefix: '/api/v1', sync: deps.sync, modelPull: deps.modelPull });
+  await app.register(dashboardRoutes, { hasRoute: (method, url) => app.hasRoute({ method, url }) });
   return app;
 }

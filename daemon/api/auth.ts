@@ -25,6 +25,8 @@ const MAX_TRACKED_ADDRESSES = 10_000;
 /** Counts failed attempts per client address in a fixed window; over the limit the address gets 429s. */
 export class FailedAuthLimiter {
   private readonly failures = new Map<string, { windowStart: number; count: number }>();
+  /** Requests answered 429 since start (for /metrics). */
+  refused = 0;
 
   constructor(private readonly clock: Clock, private readonly limit = FAILED_AUTH_LIMIT, private readonly windowMs = FAILED_AUTH_WINDOW_MS) {}
 

@@ -16,6 +16,7 @@ export function apiErrorHandler(error: FastifyError, request: FastifyRequest, re
   if (status >= 400 && status < 500) {
     return reply.code(status).send({ error: (error.code ?? 'bad_request').toLowerCase(), message: error.message });
   }
-  request.log.error({ err: error, url: request.url }, 'request failed');
+  // The path only: a browser's stream URL carries the API token in its query.
+  request.log.error({ err: error, method: request.method, path: request.url.split('?')[0] }, 'request failed');
   return reply.code(500).send({ error: 'internal', message: 'internal error' });
 }

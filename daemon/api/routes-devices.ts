@@ -3,7 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { DiscoveredBleDevice } from '../../drivers/ble/ble-events.js';
 import type { DeviceAdmin } from '../device-admin.js';
 import type { DeviceRegistry } from '../device-registry.js';
-import { NotFoundError } from '../errors.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import { isDeviceId } from '../../drivers/reading.js';
 import { CursorQuery, DeviceIdParam, DeviceSchema, ErrorSchema, pageOf } from './schemas.js';
 
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ registry: DeviceRegistry }> = async (app, { registry }) => {
@@ -11,7 +12,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ registry: DeviceRegistry 
     schema: { querystring: Type.Object({ ...CursorQuery }), response: { 200: pageOf(DeviceSchema) } },
   }, async (request) => {
     const limit = request.query.limit ?? 1000;
-    const after = request.query.cursor ? Buffer.from(request.query.cursor, 'base64url').toString('utf8') : '';
+    const after = request.query.cursor === undefined ? '' : decodeDeviceCursor(request.query.cursor);
     const all = registry.list().filter((d) => d.deviceId > after);
     const items = all.slice(0, limit);
     const nextCursor = all.length > limit ? Buffer.from(items[items.length - 1].deviceId, 'utf8').toString('base64url') : null;
@@ -84,3 +85,10 @@ export const deviceAdminRoutes: FastifyPluginAsyncTypebox<{ admin: DeviceAdmin; 
     return reply.code(202).send({ sent: true, transport });
   });
 };
+
+/** A cursor is the base64url of the last deviceId of the previous page; anything else is a client's mistake. */
+function decodeDeviceCursor(cursor: string): string {
+  const deviceId = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!isDeviceId(deviceId) || Buffer.from(deviceId, 'utf8').toString('base64url') !== cursor) throw new BadRequestError('invalid cursor', undefined, 'bad_cursor');
+  return deviceId;
+}

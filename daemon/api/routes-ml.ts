@@ -5,6 +5,7 @@ import { isModelError, type PredictResult } from '../../models/index.js';
 import { BadRequestError, GymhubError, NotFoundError } from '../errors.js';
 import type { ModelSummary, TrainResult } from '../recognition/model-manager.js';
 import type { PredictionPage, PredictionQuery } from '../recognition/prediction-store.js';
+import type { RateLimiter } from './rate-limit.js';
 import { CursorQuery, DeviceIdParam, ErrorSchema, ReadingSchema, TimeRangeQuery, pageOf } from './schemas.js';
 
 /** What the ML routes need (RecognitionService fits). */
@@ -21,6 +22,8 @@ export interface MlRouteOptions {
   recognition: MlApi;
   /** POST /predict's body limit (4 MiB: ~40,000 readings, ~13 min at 50 Hz). */
   predictBodyLimitBytes?: number;
+  /** Readings per second per client address into /predict (http.predictReadingsPerS). */
+  limiter?: RateLimiter;
 }
 
 export const MAX_PREDICT_READINGS = 100_000;
@@ -91,7 +94,7 @@ const TrainAnswer = Type.Object({
 });
 
 /** ML routes (SPEC section 8), registered under /api/v1. */
-export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, { recognition, predictBodyLimitBytes = 4 * 1024 * 1024 }) => {
+export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, { recognition, predictBodyLimitBytes = 4 * 1024 * 1024, limiter }) => {
   app.get('/predictions', {
     schema: {
       description: 'Window predictions, oldest first (by window start, then device), paged by cursor.',
@@ -112,12 +115,15 @@ export const mlRoutes: FastifyPluginAsyncTypebox<MlRouteOptions> = async (app, {
   app.post('/predict', {
     bodyLimit: predictBodyLimitBytes,
     attachValidation: true,
+    ...(limiter && { onRequest: limiter.onRequest }),
     schema: {
       description: 'Stateless recognition: readings of one set in, window predictions, their vote and a rep count out.',
       body: PredictBody,
-      response: { 200: PredictAnswer, 400: ErrorSchema, 413: ErrorSchema },
+      response: { 200: PredictAnswer, 400: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema },
     },
   }, async (request) => {
+    const readingsTried = (request.body as { readings?: unknown } | undefined)?.readings;
+    limiter?.charge(request.ip, Math.max(1, Array.isArray(readingsTried) ? readingsTried.length : 0));
     if (request.validationError) throw invalidPredictBody(request.validationError.validation);
     const { readings, candidates } = request.body;
     const result = recognition.predict(readings, candidates);

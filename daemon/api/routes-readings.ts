@@ -5,6 +5,7 @@ import type { Codec } from '../../drivers/codec/codec.js';
 import type { ReadingSink } from '../../drivers/driver.js';
 import { BadRequestError, GymhubError, NotFoundError } from '../errors.js';
 import type { ApiStore } from './app.js';
+import type { RateLimiter } from './rate-limit.js';
 import { CursorQuery, DeviceIdParam, ErrorSchema, IngestResultSchema, ReadingSchema, TimeRangeQuery, pageOf } from './schemas.js';
 
 interface ReadingRouteOptions {
@@ -12,21 +13,26 @@ interface ReadingRouteOptions {
   codec: Codec;
   sink: ReadingSink;
   clock: Clock;
+  /** Readings per second per client address (http.ingestReadingsPerS). */
+  limiter?: RateLimiter;
 }
 
-export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRouteOptions> = async (app, { store, codec, sink, clock }) => {
+export const readingRoutes: FastifyPluginAsyncTypebox<ReadingRouteOptions> = async (app, { store, codec, sink, clock, limiter }) => {
   // The codec parses the body itself (one parse, its own size and shape limits); parsers are scoped to this plugin.
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.post('/readings', {
+    ...(limiter && { onRequest: limiter.onRequest }),
     schema: {
       description: 'Ingest readings in wire format (a) seed JSON (object or array) or (b) compact batch. Answered 202 once stored.',
-      response: { 202: IngestResultSchema, 400: ErrorSchema, 507: ErrorSchema },
+      response: { 202: IngestResultSchema, 400: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 507: ErrorSchema },
     },
   }, async (request, reply) => {
     const body = request.body as Buffer | undefined;
-    if (!body || body.length === 0) throw new BadRequestError('empty body: send format (a) or (b) JSON');
-    const result = codec.decodeJson(body, { transport: 'http', receivedAt: clock.now() });
+    const result = body && body.length > 0 ? codec.decodeJson(body, { transport: 'http', receivedAt: clock.now() }) : undefined;
+    // Every sample tried counts against the client's budget, valid or not; a request costs at least one.
+    limiter?.charge(request.ip, Math.max(1, result ? result.readings.length + result.rejected + result.duplicates : 0));
+    if (!result) throw new BadRequestError('empty body: send format (a) or (b) JSON');
     if (result.readings.length === 0 && result.duplicates === 0) {
       const reason = result.firstError?.reason ?? 'no_readings';
       const message = result.firstError?.message ?? 'the payload holds no readings';
