@@ -12,6 +12,13 @@ export const ConfigSchema = Type.Object(
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
         failedAuthPerMinute: Type.Integer({ minimum: 1, maximum: 100_000, default: 20, description: 'failed authentications from one address per minute before it gets 429s' }),
+        corsOrigins: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+$', description: 'an exact origin, e.g. https://app.example.com or http://192.168.1.20:3000' }), {
+          uniqueItems: true,
+          default: [],
+          description: 'browser origins allowed to call the API cross-origin (CORS); empty: no CORS headers at all',
+        }),
+        ingestReadingsPerS: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 500_000, description: 'readings per second one address may POST to /api/v1/readings (a second of it saved up); over it: 429 with Retry-After. The default is above what a hub can store, a ceiling against a runaway client' }),
+        predictReadingsPerS: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 50_000, description: 'readings per second one address may send to POST /api/v1/predict (a second of it saved up); over it: 429 with Retry-After' }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -78,6 +85,8 @@ export const ConfigSchema = Type.Object(
     sync: Type.Object(
       {
         postgresUrl: Type.Optional(Type.String({ minLength: 1 })),
+        chunkReadings: Type.Integer({ minimum: 100, maximum: 100_000, default: 10_000, description: 'readings per COPY into Postgres (one transaction each)' }),
+        modelPollS: Type.Integer({ minimum: 10, maximum: 7 * 86_400, default: 900, description: 'how often the hub looks for a newer published model in the cloud' }),
       },
       { additionalProperties: false, default: {} },
     ),

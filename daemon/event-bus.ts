@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { DeviceInfo } from '../drivers/driver.js';
 import type { Reading, Transport } from '../drivers/reading.js';
 import type { Prediction, Session } from './sessions/types.js';
+import type { SyncEvent } from '../sync/sync-types.js';
 
 /** What flows through the hub once readings are stored. */
 export interface HubEvents {
@@ -14,6 +15,8 @@ export interface HubEvents {
   prediction: Prediction;
   /** A device's live rep count moved (within its active session when it has one). */
   reps: { deviceId: string; sessionId?: string; reps: number; ts: number };
+  /** Cloud sync changed state, sent a chunk of a session's readings, or confirmed a session in Postgres. */
+  sync: SyncEvent;
 }
 
 type Listener<K extends keyof HubEvents> = (event: HubEvents[K]) => void;

@@ -25,6 +25,10 @@ import { ReadingStore } from './store/reading-store.js';
 import { VERSION } from './version.js';
 import { startMdns } from './mdns.js';
 import { createDrivers, type DriverSet } from './drivers.js';
+import { SYNC_OFF, SyncService } from '../sync/sync-service.js';
+import { syncHealth, syncMetricFamilies } from '../sync/sync-report.js';
+import type { SyncApi, SyncStatus } from '../sync/sync-types.js';
+import { ModelPuller } from '../sync/model-pull.js';
 
 export interface HubOptions {
   config: Readonly<Config>;
@@ -42,6 +46,8 @@ export interface Hub {
   health(): Health;
   /** One-line summary for systemd's STATUS=. */
   statusLine(): string;
+  /** Pulls published models from the cloud (SPEC section 9); undefined when sync is off. */
+  readonly modelPull?: ModelPuller;
   stop(): Promise<void>;
 }
 
@@ -133,8 +139,35 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       },
     };
     const drivers: DriverSet = createDrivers({ config, state, deps: driverDeps, log, hubId: state.hubId });
+    const syncService = config.sync.postgresUrl
+      ? new SyncService({
+        url: config.sync.postgresUrl,
+        hubId: state.hubId,
+        sessions,
+        readings: store,
+        bus,
+        clock,
+        log: log.child({ component: 'sync' }),
+        version: VERSION,
+        chunkReadings: config.sync.chunkReadings,
+      })
+      : undefined;
+    const sync: SyncApi = syncService ?? SYNC_OFF;
+    const modelPull = config.sync.postgresUrl
+      ? new ModelPuller({
+        postgresUrl: config.sync.postgresUrl,
+        registry: models,
+        activate: (version) => liveRecognition.activate(version),
+        sessions,
+        readings: store,
+        clock,
+        log: log.child({ component: 'model-pull' }),
+        stateFile: join(dataDir, 'model-pull.json'),
+        pollIntervalMs: config.sync.modelPollS * 1000,
+      })
+      : undefined;
 
-    const health = (): Health => buildHealth({ startedAt, clock, hubId: state.hubId, store, drivers, config, model: liveRecognition.status() });
+    const health = (): Health => buildHealth({ startedAt, clock, hubId: state.hubId, store, drivers, model: liveRecognition.status(), sync: sync.status() });
     const lag = new EventLoopLag();
     lag.start();
     stops.push({ name: 'event-loop-lag', stop: async () => lag.stop() });
@@ -150,8 +183,11 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       health,
       bodyLimitBytes: config.http.bodyLimitBytes,
       failedAuthPerMinute: config.http.failedAuthPerMinute,
+      corsOrigins: config.http.corsOrigins,
+      ingestReadingsPerS: config.http.ingestReadingsPerS,
+      predictReadingsPerS: config.http.predictReadingsPerS,
       version: VERSION,
-      metrics: () => hubMetrics({ codec, pipeline, store, registry, lag }),
+      metrics: () => hubMetrics({ codec, pipeline, store, registry, lag, extra: () => (syncService ? syncMetricFamilies(syncService.status()) : []) }),
       devices: new DeviceAdmin(state, drivers, registry, codec, () => [...liveRecognition.classes()]),
       discoveredBle: () => drivers.ble?.discovered() ?? [],
       bus,
@@ -170,6 +206,8 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
         };
       },
       predictBodyLimitBytes: config.recognition.predictBodyLimitBytes,
+      sync,
+      modelPull: () => modelPull?.status() ?? null,
     });
     const stopWatchingToken = state.watchTokenHash({
       onChange: () => log.info('the API token was rotated (gymhub token): the previous one no longer works'),
@@ -202,6 +240,15 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       const mdns = await startMdns({ port: address.port, hubId: state.hubId, log: log.child({ component: 'mdns' }), txt: { version: VERSION } });
       stops.push({ name: 'mdns', stop: () => mdns.stop() });
     }
+    if (syncService) {
+      // Stopped first: an upload in flight is abandoned (it is idempotent) while sessions and store are still open.
+      syncService.start();
+      stops.push({ name: 'sync', stop: () => syncService.stop() });
+    }
+    if (modelPull) {
+      modelPull.start();
+      stops.push({ name: 'model-pull', stop: () => modelPull.stop() });
+    }
     const mqttStatus = drivers.mqtt?.status();
     log.info({ hubId: state.hubId, version: VERSION, api: address, mqtt: mqttStatus && { state: mqttStatus.state, port: mqttStatus.port }, dataDir }, 'gymhub ready');
 
@@ -210,6 +257,7 @@ export async function startHub({ config, log, clock }: HubOptions): Promise<Hub>
       hubId: state.hubId,
       bus,
       address,
+      modelPull,
       health,
       statusLine: () => {
         const stats = store.stats();
@@ -251,12 +299,12 @@ interface HealthInputs {
   hubId: string;
   store: ReadingStore;
   drivers: DriverSet;
-  config: Readonly<Config>;
+  sync: SyncStatus;
 }
 
 const UNHEALTHY_DRIVER_STATES = new Set(['error', 'connecting']);
 
-function buildHealth({ startedAt, clock, hubId, store, drivers, config, model }: HealthInputs): Health {
+function buildHealth({ startedAt, clock, hubId, store, drivers, model, sync }: HealthInputs): Health {
   const stats = store.stats();
   const unusable = !stats.open || stats.writeError !== null;
   const storeComponent = {
@@ -274,12 +322,10 @@ function buildHealth({ startedAt, clock, hubId, store, drivers, config, model }:
     mqtt: driverComponent(drivers.mqtt, 'GYMHUB_MQTT_URL=off'),
     serial: driverComponent(drivers.serial, 'GYMHUB_SERIAL=off'),
     ble: driverComponent(drivers.ble, 'GYMHUB_BLE=off'),
-    sync: config.sync.postgresUrl
-      ? { state: 'unavailable', detail: 'cloud sync is not implemented in this version' }
-      : { state: 'off', detail: 'sync.postgresUrl (GYMHUB_PG_URL) is not set' },
+    sync: syncHealth(sync, clock.now()),
     model,
   };
-  const degraded = unusable || stats.overHardLimit || model.state !== 'ok' || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
+  const degraded = unusable || stats.overHardLimit || model.state !== 'ok' || components.sync.state === 'degraded' || [components.mqtt, components.serial, components.ble].some((c) => UNHEALTHY_DRIVER_STATES.has(c.state));
   return {
     status: degraded ? 'degraded' : 'ok',
     version: VERSION,

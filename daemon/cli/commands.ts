@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { UsageError, type CliIo } from './args.js';
 import { DEMO_HELP, demoCommand } from './demo-command.js';
 import { REPLAY_HELP, replayCommand } from './replay-command.js';
+import { RETRAIN_HELP, retrainCommand } from './retrain-command.js';
 import { RUN_HELP } from './run-command.js';
 import { SIMULATE_HELP, simulateCommand } from './simulate-command.js';
 import { DEVICES_HELP, devicesCommand, SESSIONS_HELP, sessionsCommand, STATUS_HELP, statusCommand } from './status-command.js';
@@ -22,6 +23,7 @@ Commands:
   token      rotate the API token (prints the new one once)
   train      train the exercise model on recordings (npm run train rebuilds the bundled one)
   evaluate   accuracy, macro-F1, confusion matrix and rep-count error of a model on recordings
+  retrain    the cloud job: train on every hub's labelled sessions in Postgres, publish when better
   version    print the version
 
 gymhub <command> --help describes each command.
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   token: { help: TOKEN_HELP, run: tokenCommand },
   train: { help: TRAIN_USAGE, run: (io) => runTrain(io.argv, io.stdout, { env: io.env, err: io.stderr }) },
   evaluate: { help: EVALUATE_USAGE, run: (io) => runEvaluate(io.argv, io.stdout, { env: io.env, err: io.stderr }) },
+  retrain: { help: RETRAIN_HELP, run: retrainCommand },
   version: { help: 'Usage: gymhub version\n\nPrints the version.\n', run: async (io) => { io.stdout.write(`${VERSION}\n`); return 0; } },
 };
 
