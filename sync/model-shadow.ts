@@ -1,8 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { SessionLister } from '../daemon/recognition/hub-training.js';
+import { labelledSessions, type LabelledSession, type SessionLister } from '../daemon/recognition/hub-training.js';
 import type { ReadingSource } from '../daemon/recognition/session-tracker.js';
-import type { Session } from '../daemon/sessions/types.js';
-import { FEATURE_COUNT, REST_LABEL, Recognizer, UNKNOWN_LABEL, resample, segmentWindows, sessionLabel, type ModelFile, type Sample } from '../models/index.js';
+import { FEATURE_COUNT, REST_LABEL, Recognizer, resample, segmentWindows, sessionLabel, type ModelFile, type Sample } from '../models/index.js';
 import { scoreClassification } from '../models/metrics.js';
 import { motionLevel } from '../models/motion.js';
 
@@ -37,7 +36,6 @@ export const DEFAULT_SHADOW_SESSIONS = 200;
 const MAX_SESSION_READINGS = 60_000;
 /** Windows classified between two turns of the event loop: the hub keeps ingesting meanwhile. */
 const WINDOWS_PER_TURN = 16;
-const LIST_PAGE = 200;
 
 /**
  * Scores a model the hub was offered (the candidate) and the active one on the hub's own ended, labelled
@@ -127,25 +125,7 @@ class Scorer {
   }
 }
 
-type Labelled = Session & { label: string; endedAt: number };
-
-/** The newest ended sessions with an exercise label (rest and unknown are not exercises). */
-async function labelledSessions(lister: SessionLister, max: number): Promise<Labelled[]> {
-  const out: Labelled[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await lister.list({ status: 'ended', limit: LIST_PAGE, cursor });
-    for (const s of page.items) {
-      if (s.status !== 'ended' || !s.label || s.endedAt === undefined || s.endedAt <= s.startedAt) continue;
-      if (s.label === REST_LABEL || s.label === UNKNOWN_LABEL) continue;
-      out.push(s as Labelled);
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor && out.length < max);
-  return out.slice(0, max);
-}
-
-async function readSamples(readings: ReadingSource, session: Labelled): Promise<Sample[]> {
+async function readSamples(readings: ReadingSource, session: LabelledSession): Promise<Sample[]> {
   const samples: Sample[] = [];
   for await (const chunk of readings.iterate(session.deviceId, session.startedAt, session.endedAt)) {
     for (const r of chunk) {

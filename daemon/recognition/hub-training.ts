@@ -113,19 +113,22 @@ export async function trainOnHub(options: HubTrainingOptions, run: HubTrainingRu
   }
 }
 
-async function labelledSessions(lister: SessionLister): Promise<(Session & { label: string; endedAt: number })[]> {
-  const out: (Session & { label: string; endedAt: number })[] = [];
+export type LabelledSession = Session & { label: string; endedAt: number };
+
+/** The newest ended sessions with an exercise label (rest and unknown are not exercises), at most `max`. */
+export async function labelledSessions(lister: SessionLister, max = MAX_SESSIONS): Promise<LabelledSession[]> {
+  const out: LabelledSession[] = [];
   let cursor: string | undefined;
   do {
     const page = await lister.list({ status: 'ended', limit: LIST_PAGE, cursor });
     for (const s of page.items) {
       if (s.status !== 'ended' || !s.label || s.endedAt === undefined || s.endedAt <= s.startedAt) continue;
       if (s.label === REST_LABEL || s.label === UNKNOWN_LABEL) continue;
-      out.push(s as Session & { label: string; endedAt: number });
+      out.push(s as LabelledSession);
     }
     cursor = page.nextCursor ?? undefined;
-  } while (cursor && out.length < MAX_SESSIONS);
-  return out.slice(0, MAX_SESSIONS);
+  } while (cursor && out.length < max);
+  return out.slice(0, max);
 }
 
 /**
