@@ -135,8 +135,9 @@ install_app() {
   local stage=$APP_DIR.new
   rm -rf "$stage" "$APP_DIR.old"
   mkdir -p "$stage"
-  tar -C "$SOURCE_DIR" --exclude=./node_modules --exclude=./.git --exclude=./data --exclude=./dist -cf - . |
-    tar -C "$stage" --no-same-owner -xf -
+  # What the service runs and builds from, nothing else: not tests, benches, data or a checkout's scratch files.
+  local parts=(bin daemon drivers models sync web deploy install.sh package.json package-lock.json tsconfig.json tsconfig.build.json README.md)
+  tar -C "$SOURCE_DIR" -cf - "${parts[@]}" | tar -C "$stage" --no-same-owner -xf -
   chmod -R u+rwX,go+rX,go-w "$stage"
   if [ "$skip_build" = 1 ]; then
     say "skipping npm ci and the build (--skip-build): $APP_DIR cannot run until they are done"

@@ -29,10 +29,10 @@ test('installs into a scratch root twice: the second run keeps the config and it
   assert.equal(first.code, 0, first.stderr);
 
   const app = join(root, 'opt/gymhub');
-  for (const file of ['bin/gymhub.js', 'package.json', 'package-lock.json', 'daemon/main.ts', 'deploy/gymhub.service', 'install.sh']) {
+  for (const file of ['bin/gymhub.js', 'package.json', 'package-lock.json', 'daemon/main.ts', 'sync/migrations.ts', 'web/index.html', 'models/bundled/model.json', 'deploy/gymhub.service', 'install.sh']) {
     assert.ok(existsSync(join(app, file)), `${file} is installed`);
   }
-  for (const left of ['node_modules', '.git', 'data', 'dist']) assert.ok(!existsSync(join(app, left)), `${left} is not copied`);
+  for (const left of ['node_modules', '.git', 'data', 'dist', 'test', 'bench', 'test-artifacts']) assert.ok(!existsSync(join(app, left)), `${left} is not copied`);
 
   const config = await readConfig(root);
   assert.match(config.api.token, TOKEN_PATTERN, '256 random bits in base64url');
