@@ -22,6 +22,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { startBenchDaemon } from './support/bench-daemon.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -170,37 +171,6 @@ function summary(samples: Sample[], key: keyof Sample) {
   return { first: list[0], last: list[list.length - 1], max: Math.max(...list) };
 }
 
-/** The daemon from the sources, with its embedded broker; resolves once it logs that it is ready. */
-async function startDaemon(dataDir: string): Promise<{ apiPort: number; mqttPort: number; stop: () => Promise<number | null> }> {
-  const daemon = spawn(process.execPath, ['--import', 'tsx', 'daemon/main.ts', 'run'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      PATH: process.env.PATH, GYMHUB_DATA_DIR: dataDir, GYMHUB_API_TOKEN: TOKEN, GYMHUB_HTTP_HOST: '127.0.0.1', GYMHUB_HTTP_PORT: '0',
-      GYMHUB_MQTT_EMBEDDED_PORT: '0', GYMHUB_SERIAL: 'off', GYMHUB_BLE: 'off', GYMHUB_LOG_LEVEL: 'info',
-    },
-  });
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
-  const stop = () => {
-    if (daemon.exitCode === null) daemon.kill('SIGTERM');
-    return exited;
-  };
-  try {
-    const ready = await new Promise<{ apiPort: number; mqttPort: number }>((resolve, reject) => {
-      createInterface({ input: daemon.stdout! }).on('line', (text) => {
-        if (!text.includes('"gymhub ready"')) return;
-        const line = JSON.parse(text) as { api: { port: number }; mqtt: { port: number } };
-        resolve({ apiPort: line.api.port, mqttPort: line.mqtt.port });
-      });
-      void exited.then((code) => reject(new Error(`the daemon exited with ${code} before it was ready`)));
-    });
-    return { ...ready, stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
 /** Opens the dashboard with the token and the watched device already chosen, and waits for the chart. */
 async function openDashboard(base: string, watched: string): Promise<DevToolsPage> {
   const page = await DevToolsPage.open(1280, 800);
@@ -252,7 +222,10 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   let result: Record<string, unknown> = {};
   try {
-    const daemon = await startDaemon(dataDir);
+    // The daemon from the sources, with its embedded broker.
+    const daemon = await startBenchDaemon(REPO, ['--import', 'tsx', 'daemon/main.ts', 'run'], {
+      GYMHUB_DATA_DIR: dataDir, GYMHUB_API_TOKEN: TOKEN, GYMHUB_MQTT_EMBEDDED_PORT: '0', GYMHUB_SERIAL: 'off', GYMHUB_BLE: 'off',
+    });
     cleanups.unshift(async () => (result.daemonExit = await daemon.stop()));
     const base = `http://127.0.0.1:${daemon.apiPort}`;
     emit({ bench: 'dashboard', figure: 'start', minutes: MINUTES, devices: DEVICES, hz: HZ, machine: { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version } });

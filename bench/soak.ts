@@ -20,11 +20,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../daemon/clock.js';
+import { startBenchDaemon } from './support/bench-daemon.js';
 import { runSyntheticDevice } from '../drivers/simulator/synthetic-device.js';
 import { SYNTHETIC_EXERCISES } from '../drivers/simulator/synthetic.js';
 
@@ -106,29 +106,10 @@ async function main(): Promise<void> {
 
   const dataDir = await mkdtemp(join(tmpdir(), 'gymhub-bench-soak-'));
   const nodeFlags = [...(values.deployed ? await deployedNodeFlags() : []), ...values['node-flags'].split(/\s+/).filter(Boolean)];
-  const daemon = spawn(process.execPath, [...nodeFlags, 'dist/daemon/main.js', 'run'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      PATH: process.env.PATH,
-      GYMHUB_DATA_DIR: dataDir,
-      GYMHUB_HTTP_HOST: '127.0.0.1',
-      GYMHUB_HTTP_PORT: '0',
-      GYMHUB_MQTT_EMBEDDED_PORT: '0',
-      GYMHUB_SERIAL: 'off',
-      GYMHUB_BLE: 'off',
-      GYMHUB_LOG_LEVEL: 'info',
-    },
+  const hub = await startBenchDaemon(REPO, [...nodeFlags, 'dist/daemon/main.js', 'run'], {
+    GYMHUB_DATA_DIR: dataDir, GYMHUB_MQTT_EMBEDDED_PORT: '0', GYMHUB_SERIAL: 'off', GYMHUB_BLE: 'off',
   });
-  const exited = new Promise<number | null>((resolve) => daemon.on('exit', resolve));
-  const ready = await new Promise<{ apiPort: number; mqttPort: number }>((resolve, reject) => {
-    createInterface({ input: daemon.stdout! }).on('line', (text) => {
-      if (!text.includes('"gymhub ready"')) return;
-      const line = JSON.parse(text) as { api: { port: number }; mqtt: { port: number } };
-      resolve({ apiPort: line.api.port, mqttPort: line.mqtt.port });
-    });
-    void exited.then((code) => reject(new Error(`the daemon exited with ${code} before it was ready`)));
-  });
+  const daemon = hub.child;
   emit({ bench: 'soak', figure: 'start', ...(await rss(daemon.pid!)), devices: DEVICES, hz: HZ, minutes: MINUTES, nodeFlags, machine, loadavg: loadavg() });
   const cpuAtStart = await cpuSeconds(daemon.pid!);
 
@@ -141,7 +122,7 @@ async function main(): Promise<void> {
     exercise: SYNTHETIC_EXERCISES[d % SYNTHETIC_EXERCISES.length],
     hz: HZ,
     seed: d + 1,
-    target: { kind: 'mqtt', url: `mqtt://127.0.0.1:${ready.mqttPort}` },
+    target: { kind: 'mqtt', url: `mqtt://127.0.0.1:${hub.mqttPort}` },
     clock: systemClock,
     log,
     signal: stop.signal,
@@ -154,7 +135,7 @@ async function main(): Promise<void> {
   while (performance.now() - started < MINUTES * 60_000) {
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
     const now = performance.now();
-    const { readings, pendingReadings } = await hubFigures(ready.apiPort);
+    const { readings, pendingReadings } = await hubFigures(hub.apiPort);
     const memory = await rss(daemon.pid!);
     samples.push({ tMs: now - started, rssMb: memory.rssMb });
     emit({ bench: 'soak', figure: 'sample', tS: Math.round((now - started) / 1000), ...memory, readings, pendingReadings, readingsPerS: Math.round((readings - lastReadings) / ((now - lastAt) / 1000)) });
@@ -165,9 +146,8 @@ async function main(): Promise<void> {
   stop.abort();
   const sent = await Promise.all(devices);
   // Every sample a device got its PUBACK for is stored: the devices have closed, so the count is final.
-  const { readings: stored, predictions } = await hubFigures(ready.apiPort);
-  daemon.kill('SIGTERM');
-  const code = await exited;
+  const { readings: stored, predictions } = await hubFigures(hub.apiPort);
+  const code = await hub.stop();
   await rm(dataDir, { recursive: true, force: true });
 
   const warm = samples.filter((s) => s.tMs >= WARMUP_MS);

@@ -18,7 +18,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -26,6 +25,7 @@ import { systemClock } from '../daemon/clock.js';
 import { ReadingStore } from '../daemon/store/reading-store.js';
 import { SyntheticMotion } from '../drivers/simulator/synthetic.js';
 import type { Reading } from '../drivers/reading.js';
+import { startBenchDaemon } from './support/bench-daemon.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '5' }, gib: { type: 'string', default: '1' }, rebuild: { type: 'boolean' }, 'no-build': { type: 'boolean' } },
@@ -115,37 +115,17 @@ interface StartFigures {
 /** Starts the compiled daemon on dataDir, times 'gymhub ready' and the first /health answer, then SIGTERM. */
 async function startOnce(dataDir: string): Promise<StartFigures> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/daemon/main.js', 'run'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      PATH: process.env.PATH,
-      GYMHUB_DATA_DIR: dataDir,
-      GYMHUB_HTTP_HOST: '127.0.0.1',
-      GYMHUB_HTTP_PORT: '0',
-      GYMHUB_MQTT_URL: 'off',
-      GYMHUB_SERIAL: 'off',
-      GYMHUB_BLE: 'off',
-      GYMHUB_LOG_LEVEL: 'info',
-    },
+  const daemon = await startBenchDaemon(REPO, ['dist/daemon/main.js', 'run'], {
+    GYMHUB_DATA_DIR: dataDir, GYMHUB_MQTT_URL: 'off', GYMHUB_SERIAL: 'off', GYMHUB_BLE: 'off',
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const ready = await new Promise<{ at: number; port: number }>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      if (!text.includes('"gymhub ready"')) return;
-      resolve({ at: performance.now(), port: (JSON.parse(text) as { api: { port: number } }).api.port });
-    });
-    void exited.then((code) => reject(new Error(`the daemon exited with ${code} before it was ready`)));
-  });
-  const response = await fetch(`http://127.0.0.1:${ready.port}/health`);
+  const response = await fetch(`http://127.0.0.1:${daemon.apiPort}/health`);
   const healthAt = performance.now();
   if (response.status !== 200) throw new Error(`/health answered ${response.status}`);
   const health = (await response.json()) as { components: { store: { readings: number } } };
   const stopping = performance.now();
-  child.kill('SIGTERM');
-  await exited;
+  await daemon.stop();
   return {
-    readyMs: Math.round(ready.at - started),
+    readyMs: Math.round(daemon.readyAt - started),
     healthMs: Math.round(healthAt - started),
     stopMs: Math.round(performance.now() - stopping),
     storeReadings: health.components.store.readings,
